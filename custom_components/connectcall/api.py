@@ -1,0 +1,377 @@
+"""Async client for the Connect Call API of a Dutch business ISP.
+
+Written as if it were its own PyPI library: only the standard library and
+aiohttp, an injected ``ClientSession``, its own exceptions, fully typed.
+
+Every request URL carries the password, so neither URLs nor aiohttp's own
+exception texts (which quote the URL) ever leave this module; the session
+GUID lives in an opaque :class:`Session` whose repr hides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+import re
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
+from xml.etree import ElementTree
+
+import aiohttp
+
+DEFAULT_URL: Final = "https://portal.business-isp.nl/api/"
+ENDPOINT: Final = "connectcall.aspx"
+DEFAULT_TIMEOUT: Final = 10.0
+# A real answer is ~80 bytes; anything near this cap is not the API.
+MAX_RESPONSE_BYTES: Final = 8192
+
+
+class CallMode(StrEnum):
+    """Which leg rings first (the API's ``type``)."""
+
+    SOURCE_FIRST = "source_first"
+    SIMULTANEOUS = "simultaneous"
+
+    @property
+    def api_type(self) -> int:
+        """The API's ``type`` parameter."""
+        return 1 if self is CallMode.SOURCE_FIRST else 2
+
+
+class ResponseCode(IntEnum):
+    """Answers to commands (always 100 and up)."""
+
+    OK = 100
+    FAILED = 101
+    AUTHORIZATION_FAILED = 102
+    LOGIN_SUCCESS = 103
+    WRONG_PARAMETERS = 104
+    NO_CHANGES = 105
+
+
+class StatusCode(IntEnum):
+    """Answers to ``getStatus`` (always below 100)."""
+
+    UNKNOWN = 3
+    HANG_UP = 4
+    ACCOUNT_STATE = 5
+    ENDED_INSUFFICIENT_FUNDS = 7
+    CONNECTED = 9
+    BUSY = 10
+    NO_ANSWER = 11
+    REJECTED = 12
+    INSUFFICIENT_FUNDS = 16
+    WRONG_SOURCE_NUMBER = 24
+    WRONG_DESTINATION_NUMBER = 25
+    DESTINATION_ALERTING = 26
+    SOURCE_ALERTING = 27
+    SOURCE_CONNECTED = 28
+    DESTINATION_CONNECTED = 29
+    DESTINATION_ENDED = 30
+    SOURCE_ENDED = 31
+    SOURCE_INSUFFICIENT_FUNDS = 32
+    DESTINATION_INSUFFICIENT_FUNDS = 33
+
+
+# The server's own texts (misspellings are the server's).
+RESPONSE_TEXT: Final[dict[int, str]] = {
+    100: "OK",
+    101: "Failed",
+    102: "AutorizationFailed",
+    103: "LoginSucess",
+    104: "WrongParameters",
+    105: "NoChanges",
+}
+STATUS_TEXT: Final[dict[int, str]] = {
+    3: "Unknown",
+    4: "Hang Up",
+    5: "Account State",
+    7: "Call ended because of insufficient funds",
+    9: "Clients connected",
+    10: "Busy",
+    11: "No answer",
+    12: "Call has been rejected",
+    16: "Insufficient funds",
+    24: "Wrong source number",
+    25: "Wrong destination number",
+    26: "Destination is alerting",
+    27: "Source is alerting",
+    28: "Source number connected",
+    29: "Destination number connected",
+    30: "Destination number ended the call",
+    31: "Source number ended the call",
+    32: "Source number has insufficient funds",
+    33: "Destination number has insufficient funds",
+}
+FINAL_STATUS_CODES: Final = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
+ANSWERED_STATUS_CODES: Final = frozenset({9, 29})
+# Codes that, answered to a GUID command, mean the session is gone.
+SESSION_LOST_CODES: Final = frozenset({101, 102, 104})
+
+
+class ConnectCallError(Exception):
+    """Base of every error this client raises."""
+
+
+class ConnectCallConnectionError(ConnectCallError):
+    """The server could not be reached, timed out or answered an HTTP error."""
+
+
+class ConnectCallResponseError(ConnectCallError):
+    """The answer was not a Connect Call XML document."""
+
+
+class ConnectCallAuthenticationError(ConnectCallError):
+    """A login was refused (102)."""
+
+
+class ConnectCallCommandError(ConnectCallError):
+    """The server refused a command; ``code`` holds its response code."""
+
+    def __init__(self, code: int) -> None:
+        """Keep the code; the text is the server's."""
+        super().__init__(f"Command refused: {code} {RESPONSE_TEXT.get(code, '')}")
+        self.code = code
+
+
+class ConnectCallSessionError(ConnectCallCommandError):
+    """A GUID command answered 101, 102 or 104: the session is gone."""
+
+
+class InvalidNumberError(ConnectCallError, ValueError):
+    """A phone number is not 3-20 digits with an optional leading ``+``."""
+
+
+class InvalidURLError(ConnectCallError, ValueError):
+    """An API URL is not an absolute http(s) URL."""
+
+
+_SEPARATORS: Final = str.maketrans("", "", " -.()")
+_NUMBER: Final = re.compile(r"\+?[0-9]{3,20}")
+
+
+def normalize_number(value: str) -> str:
+    """Remove spaces and ``-.()``; the rest must be ``+``? then 3-20 ASCII digits.
+
+    Numbers are not rewritten beyond that: the server's format is unknown.
+    """
+    number = value.translate(_SEPARATORS)
+    if not _NUMBER.fullmatch(number):
+        raise InvalidNumberError("Not a phone number")
+    return number
+
+
+def normalize_url(value: str) -> str:
+    """Lower-case scheme and host, path ending in ``/``; http(s) only."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise InvalidURLError("Not a URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidURLError("Not an http(s) URL")
+    if parts.username or parts.password:
+        raise InvalidURLError("Credentials do not belong in the URL")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    path = parts.path if parts.path.endswith("/") else f"{parts.path}/"
+    return urlunsplit((scheme, netloc, path, "", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One XML answer: a response code (>= 100) or a status code (< 100)."""
+
+    code: int
+    message: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CallStatus:
+    """An answer to ``getStatus``."""
+
+    code: int
+    message: str
+
+    @property
+    def is_final(self) -> bool:
+        """The call is over."""
+        return self.code in FINAL_STATUS_CODES
+
+    @property
+    def is_answered(self) -> bool:
+        """Both legs (or the destination) are talking."""
+        return self.code in ANSWERED_STATUS_CODES
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """An open login session. The GUID is a secret: its repr hides it."""
+
+    guid: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        """Never show the GUID."""
+        return "Session(guid=<redacted>)"
+
+
+def _child_text(root: ElementTree.Element, name: str) -> str | None:
+    for element in root.iter():
+        if element.tag.lower() == name:
+            return (element.text or "").strip()
+    return None
+
+
+def parse_reply(body: bytes) -> Reply:
+    """Parse one answer; anything but a ``<response><code>`` document raises.
+
+    Tolerant of an XML declaration, a byte-order mark, white space and letter
+    case; refuses DOCTYPEs (entity expansion) and oversized bodies.
+    """
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise ConnectCallResponseError("Response too large")
+    body = body.strip().removeprefix(b"\xef\xbb\xbf").strip()
+    if b"<!doctype" in body.lower() or b"<!entity" in body.lower():
+        raise ConnectCallResponseError("Response has a DOCTYPE")
+    try:
+        # Safe without defusedxml: size-capped and DOCTYPE-free (no entities).
+        root = ElementTree.fromstring(body)  # noqa: S314
+    except ElementTree.ParseError, ValueError, LookupError:
+        # LookupError / ValueError: a declared encoding expat cannot use.
+        raise ConnectCallResponseError("Response is not XML") from None
+    if root.tag.lower() != "response":
+        raise ConnectCallResponseError("Response is not a Connect Call answer")
+    code = _child_text(root, "code")
+    if code is None or not code.isascii() or not code.isdigit():
+        raise ConnectCallResponseError("Response has no numeric code")
+    return Reply(int(code), _child_text(root, "message") or "")
+
+
+class ConnectCallClient:
+    """The Connect Call API: one endpoint, HTTP GET, XML answers."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        username: str,
+        password: str,
+        url: str = DEFAULT_URL,
+        *,
+        request_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Keep the credentials; ``url`` is the account's API base URL."""
+        self._session = session
+        self._username = username
+        self._password = password
+        self._endpoint = normalize_url(url) + ENDPOINT
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self.request_count = 0
+
+    def __repr__(self) -> str:
+        """No credentials, no URL."""
+        return "ConnectCallClient()"
+
+    async def _request(self, params: dict[str, str]) -> Reply:
+        # params go through aiohttp's encoder: '&', '=', '#', '+', '%' and
+        # non-ASCII reach the server intact. Errors never quote the URL.
+        self.request_count += 1
+        try:
+            async with self._session.get(
+                self._endpoint,
+                params=params,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                if response.status != 200:
+                    raise ConnectCallConnectionError(f"HTTP status {response.status}")
+                body = await response.content.read(MAX_RESPONSE_BYTES + 1)
+        except TimeoutError:
+            raise ConnectCallConnectionError("Request timed out") from None
+        except (aiohttp.ClientError, OSError) as err:
+            raise ConnectCallConnectionError(
+                f"Connection failed ({type(err).__name__})"
+            ) from None
+        return parse_reply(body)
+
+    def _login_params(self) -> dict[str, str]:
+        return {"login": self._username, "password": self._password}
+
+    async def probe(self) -> Session | None:
+        """Check the credentials with a login that places no call.
+
+        The API page does not say that the server checks the password before
+        the parameters, so this is a hint: 104 (wrong parameters) means the
+        password passed, 102 raises. A server that answers 103 anyway opened a
+        session, returned here so the caller can hang it up and end it.
+        """
+        reply = await self._request(self._login_params())
+        if reply.code == ResponseCode.AUTHORIZATION_FAILED:
+            raise ConnectCallAuthenticationError("Login refused")
+        if reply.code == ResponseCode.LOGIN_SUCCESS:
+            return Session(reply.message)
+        if reply.code == ResponseCode.WRONG_PARAMETERS:
+            return None
+        raise ConnectCallCommandError(reply.code)
+
+    async def login(self, destination: str, source: str, mode: CallMode) -> Session:
+        """Log in, which places the first call; returns the new session."""
+        params = self._login_params() | self._call_params(destination, source, mode)
+        reply = await self._request(params)
+        if reply.code == ResponseCode.LOGIN_SUCCESS and reply.message:
+            return Session(reply.message)
+        if reply.code == ResponseCode.AUTHORIZATION_FAILED:
+            raise ConnectCallAuthenticationError("Login refused")
+        if reply.code < 100:
+            raise ConnectCallResponseError("Login answered a status code")
+        raise ConnectCallCommandError(reply.code)
+
+    @staticmethod
+    def _call_params(destination: str, source: str, mode: CallMode) -> dict[str, str]:
+        return {
+            "dest": normalize_number(destination),
+            "source": normalize_number(source),
+            "type": str(mode.api_type),
+        }
+
+    async def _command(self, session: Session, cmd: str, **extra: str) -> Reply:
+        reply = await self._request({"guid": session.guid, "cmd": cmd} | extra)
+        if reply.code in SESSION_LOST_CODES:
+            raise ConnectCallSessionError(reply.code)
+        return reply
+
+    async def _ok(self, session: Session, cmd: str, **extra: str) -> None:
+        reply = await self._command(session, cmd, **extra)
+        if reply.code != ResponseCode.OK:
+            raise ConnectCallCommandError(reply.code)
+
+    async def connect(
+        self, session: Session, destination: str, source: str, mode: CallMode
+    ) -> None:
+        """Place a new call in an open session (hang up the last one first)."""
+        await self._ok(
+            session, "connect", **self._call_params(destination, source, mode)
+        )
+
+    async def hang_up(self, session: Session) -> None:
+        """Hang up the current call; the session stays open.
+
+        105 (no changes) is what a server may say when no call is active: the
+        goal, no call, is reached either way.
+        """
+        reply = await self._command(session, "hangUp")
+        if reply.code not in (ResponseCode.OK, ResponseCode.NO_CHANGES):
+            raise ConnectCallCommandError(reply.code)
+
+    async def end(self, session: Session) -> None:
+        """End the login session (log out)."""
+        await self._ok(session, "end")
+
+    async def get_status(self, session: Session) -> CallStatus:
+        """The current call's status."""
+        reply = await self._command(session, "getStatus")
+        if reply.code >= 100:
+            raise ConnectCallCommandError(reply.code)
+        return CallStatus(reply.code, reply.message or STATUS_TEXT.get(reply.code, ""))

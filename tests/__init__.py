@@ -1,0 +1,1 @@
+"""Tests for the Connect Call integration, its client and its simulator."""
