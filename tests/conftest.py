@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+import time
 
 from aiohttp import ClientSession, web
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.connectcall.const import DOMAIN
 from simulator import ConnectCallServer, Simulator, create_app
 
+SOURCE = "0201234567"
+DEST = "0612345678"
 USERNAME = "alice"
 PASSWORD = "p&ss=w#rd %+ é/?"  # every character a careless client mangles
 
@@ -73,3 +79,50 @@ async def simulator(clock: FakeClock) -> AsyncIterator[RunningSimulator]:
 async def http() -> AsyncIterator[ClientSession]:
     async with ClientSession() as session:
         yield session
+
+
+# The integration's tests: Home Assistant against the simulator, the
+# simulator's clock following Home Assistant's (frozen) time.
+
+
+@pytest.fixture(autouse=True)
+def _custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/connectcall."""
+
+
+@pytest.fixture
+async def ha_sim() -> AsyncIterator[RunningSimulator]:
+    """The simulator on 127.0.0.1, its clock the test's (freezer) clock."""
+    # Looked up at each call: the freezer patches time.time after this runs.
+    sim = Simulator(
+        ConnectCallServer(accounts={USERNAME: PASSWORD}, clock=lambda: time.time())
+    )
+    sim.delay = 0.5
+    runner, url = await serve(create_app(sim))
+    yield RunningSimulator(sim, url)
+    await runner.cleanup()
+
+
+@pytest.fixture
+def mock_config_entry(ha_sim: RunningSimulator) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=USERNAME,
+        unique_id=f"{ha_sim.url}{USERNAME}",
+        data={
+            "username": USERNAME,
+            "password": PASSWORD,
+            "url": ha_sim.url,
+            "source": SOURCE,
+        },
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

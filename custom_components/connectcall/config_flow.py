@@ -1,0 +1,269 @@
+"""Config flow: credentials, reauth, reconfigure, options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio
+
+from .api import (
+    DEFAULT_URL,
+    CallMode,
+    ConnectCallAuthenticationError,
+    ConnectCallClient,
+    ConnectCallCommandError,
+    ConnectCallError,
+    InvalidNumberError,
+    InvalidURLError,
+    normalize_number,
+    normalize_url,
+)
+from .const import (
+    CONF_MODE,
+    CONF_POLL_INTERVAL,
+    CONF_RING_TIMEOUT,
+    CONF_SOURCE,
+    DEFAULT_MODE,
+    DEFAULT_POLL_INTERVAL,
+    DOMAIN,
+    LOGGER,
+)
+from .coordinator import ConnectCallConfigEntry
+
+_TEXT = TextSelector()
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_PHONE = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
+
+
+def _unique_id(url: str, username: str) -> str:
+    """One entry per account: the normalised API URL plus the username."""
+    return f"{url}{username}"
+
+
+class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Connect Call account."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConnectCallConfigEntry) -> OptionsFlow:
+        """Defaults read at each dial (never a reload: it would end a call)."""
+        return ConnectCallOptionsFlow()
+
+    async def _validate(self, data: dict[str, Any]) -> dict[str, str]:
+        """Check the input and probe the account; errors by field."""
+        try:
+            data[CONF_URL] = normalize_url(data[CONF_URL])
+        except InvalidURLError:
+            return {CONF_URL: "invalid_url"}
+        if CONF_SOURCE in data:
+            try:
+                data[CONF_SOURCE] = normalize_number(data[CONF_SOURCE])
+            except InvalidNumberError:
+                return {CONF_SOURCE: "invalid_number"}
+        client = ConnectCallClient(
+            async_get_clientsession(self.hass),
+            data[CONF_USERNAME],
+            data[CONF_PASSWORD],
+            data[CONF_URL],
+        )
+        try:
+            opened = await client.probe()
+        except ConnectCallAuthenticationError:
+            return {"base": "invalid_auth"}
+        except ConnectCallCommandError as err:
+            # The probe is a hint: only 102 is known to mean a wrong password.
+            LOGGER.debug("Probe answered %s; accepted", err.code)
+            return {}
+        except ConnectCallError:
+            return {"base": "cannot_connect"}
+        except Exception:
+            LOGGER.exception("Unexpected error while checking the account")
+            return {"base": "unknown"}
+        if opened is not None:
+            # The server opened a session without a call: close it at once.
+            for command in (client.hang_up, client.end):
+                try:
+                    await command(opened)
+                except ConnectCallError as err:
+                    LOGGER.debug("Closing the probe's session: %s", err)
+        return {}
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Credentials, API URL and the default source number."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = dict(user_input)
+            if not (errors := await self._validate(data)):
+                await self.async_set_unique_id(
+                    _unique_id(data[CONF_URL], data[CONF_USERNAME])
+                )
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(title=data[CONF_USERNAME], data=data)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Required(CONF_USERNAME): _TEXT,
+                        probatio.Required(CONF_PASSWORD): _PASSWORD,
+                        probatio.Required(CONF_URL, default=DEFAULT_URL): _URL,
+                        probatio.Required(CONF_SOURCE): _PHONE,
+                    }
+                ),
+                {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """A login was refused: ask for the password again."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """New password for the same account."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
+            if not (errors := await self._validate(data)):
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_PASSWORD: user_input[CONF_PASSWORD]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=probatio.Schema({probatio.Required(CONF_PASSWORD): _PASSWORD}),
+            description_placeholders={"username": entry.data[CONF_USERNAME]},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Username, password and URL; never onto another configured account."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            if not (errors := await self._validate(data)):
+                unique_id = _unique_id(data[CONF_URL], data[CONF_USERNAME])
+                for other in self._async_current_entries(include_ignore=False):
+                    if (
+                        other.entry_id != entry.entry_id
+                        and other.unique_id == unique_id
+                    ):
+                        return self.async_abort(reason="already_configured")
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=unique_id,
+                    title=data[CONF_USERNAME],
+                    data_updates={
+                        key: data[key]
+                        for key in (CONF_USERNAME, CONF_PASSWORD, CONF_URL)
+                    },
+                )
+        suggested = {
+            CONF_USERNAME: entry.data[CONF_USERNAME],
+            CONF_URL: entry.data[CONF_URL],
+        } | {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Required(CONF_USERNAME): _TEXT,
+                        probatio.Required(CONF_PASSWORD): _PASSWORD,
+                        probatio.Required(CONF_URL): _URL,
+                    }
+                ),
+                suggested,
+            ),
+            errors=errors,
+        )
+
+
+class ConnectCallOptionsFlow(OptionsFlow):
+    """Defaults for dials; read at each dial, so saving never reloads."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Source, mode, poll interval, ring timeout."""
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                source = normalize_number(user_input[CONF_SOURCE])
+            except InvalidNumberError:
+                errors[CONF_SOURCE] = "invalid_number"
+            else:
+                return self.async_create_entry(data={**user_input, CONF_SOURCE: source})
+        current = (
+            {
+                CONF_SOURCE: entry.data.get(CONF_SOURCE),
+                CONF_MODE: DEFAULT_MODE.value,
+                CONF_POLL_INTERVAL: DEFAULT_POLL_INTERVAL,
+            }
+            | dict(entry.options)
+            | (user_input or {})
+        )
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_SOURCE): _PHONE,
+                probatio.Required(CONF_MODE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[mode.value for mode in CallMode],
+                        translation_key=CONF_MODE,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+                probatio.Required(CONF_POLL_INTERVAL): NumberSelector(
+                    NumberSelectorConfig(
+                        min=1,
+                        max=10,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.SLIDER,
+                    )
+                ),
+                probatio.Optional(CONF_RING_TIMEOUT): NumberSelector(
+                    NumberSelectorConfig(
+                        min=5,
+                        max=300,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, current),
+            errors=errors,
+        )

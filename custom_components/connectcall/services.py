@@ -1,0 +1,197 @@
+"""The actions: dial, hang_up, end_session.
+
+Every input is checked in the handler, so a mistake reaches the user as a
+translated message (a schema error would reach them as a bare 400), and
+nothing is sent to the API unless the whole input is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import math
+from typing import Any
+
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import service
+import probatio
+
+from .api import CallMode, InvalidNumberError, normalize_number
+from .const import (
+    CONF_MODE,
+    CONF_RING_TIMEOUT,
+    CONF_SOURCE,
+    DEFAULT_MODE,
+    DEFAULT_WAIT_RING,
+    DOMAIN,
+    WAIT_SLACK,
+)
+from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator, DialPlan
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_DESTINATION = "destination"
+ATTR_MAX_DURATION = "max_duration"
+ATTR_WAIT = "wait"
+ATTR_RETRY_BUSY = "retry_busy"
+ATTR_RETRY_DELAY = "retry_delay"
+
+SERVICE_DIAL = "dial"
+SERVICE_HANG_UP = "hang_up"
+SERVICE_END_SESSION = "end_session"
+
+MAX_DESTINATIONS = 10
+# A list without ring_timeout rings each number this long.
+LIST_RING = 30.0
+
+# Types are checked in the handler (translated); the schema only names fields.
+_ANY = object
+DIAL_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(ATTR_CONFIG_ENTRY_ID): _ANY,
+        probatio.Required(ATTR_DESTINATION): _ANY,
+        probatio.Optional(CONF_SOURCE): _ANY,
+        probatio.Optional(CONF_MODE): _ANY,
+        probatio.Optional(CONF_RING_TIMEOUT): _ANY,
+        probatio.Optional(ATTR_MAX_DURATION): _ANY,
+        probatio.Optional(ATTR_WAIT): _ANY,
+        probatio.Optional(ATTR_RETRY_BUSY): _ANY,
+        probatio.Optional(ATTR_RETRY_DELAY): _ANY,
+    }
+)
+ENTRY_SCHEMA = probatio.Schema({probatio.Optional(ATTR_CONFIG_ENTRY_ID): _ANY})
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _coordinator(call: ServiceCall) -> ConnectCallCoordinator:
+    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    if entry_id is not None and not isinstance(entry_id, str):
+        raise _invalid("invalid_config_entry")
+    entry: ConnectCallConfigEntry = service.async_get_config_entry(
+        call.hass, DOMAIN, entry_id
+    )
+    return entry.runtime_data
+
+
+def _number(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise _invalid("invalid_number", field=field)
+    try:
+        return normalize_number(value)
+    except InvalidNumberError:
+        raise _invalid("invalid_number", field=field) from None
+
+
+def _seconds(data: dict[str, Any], field: str, low: float, high: float) -> float | None:
+    value = data.get(field)
+    if value is None:
+        return None
+    # bool is an int to Python, never a duration to a user.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid("invalid_range", field=field, min=str(low), max=str(high))
+    if not (math.isfinite(value) and low <= value <= high):
+        raise _invalid("invalid_range", field=field, min=str(low), max=str(high))
+    return float(value)
+
+
+def _dial_plan(
+    data: dict[str, Any], entry: ConnectCallConfigEntry
+) -> tuple[DialPlan, bool]:
+    """Check the whole input; a DialPlan only when all of it is valid."""
+    raw = data[ATTR_DESTINATION]
+    raw_list = raw if isinstance(raw, list) else [raw]
+    if not 1 <= len(raw_list) <= MAX_DESTINATIONS:
+        raise _invalid("invalid_destinations", max=str(MAX_DESTINATIONS))
+    destinations = tuple(_number(value, ATTR_DESTINATION) for value in raw_list)
+
+    options = entry.options
+    source = data.get(
+        CONF_SOURCE, options.get(CONF_SOURCE, entry.data.get(CONF_SOURCE))
+    )
+    source = _number(source, CONF_SOURCE)
+
+    mode_value = data.get(CONF_MODE, options.get(CONF_MODE, DEFAULT_MODE))
+    if mode_value not in tuple(CallMode):
+        raise _invalid("invalid_mode")
+    wait = data.get(ATTR_WAIT, False)
+    if not isinstance(wait, bool):
+        raise _invalid("invalid_wait")
+    ring_timeout = _seconds(data, CONF_RING_TIMEOUT, 5, 300)
+    max_duration = _seconds(data, ATTR_MAX_DURATION, 10, 86400)
+    retry_delay = _seconds(data, ATTR_RETRY_DELAY, 1, 300)
+    retry_busy = data.get(ATTR_RETRY_BUSY, 0)
+    if (
+        isinstance(retry_busy, bool)
+        or not isinstance(retry_busy, int)
+        or not 0 <= retry_busy <= 5
+    ):
+        raise _invalid("invalid_range", field=ATTR_RETRY_BUSY, min="0", max="5")
+
+    if ring_timeout is None and len(destinations) > 1:
+        ring_timeout = LIST_RING
+    if ring_timeout is None and (default := options.get(CONF_RING_TIMEOUT)):
+        ring_timeout = float(default)
+    plan = DialPlan(
+        destinations=destinations,
+        source=source,
+        mode=CallMode(mode_value),
+        ring_timeout=ring_timeout,
+        max_duration=max_duration,
+        retry_busy=retry_busy,
+        retry_delay=10.0 if retry_delay is None else retry_delay,
+        wait_bound=(ring_timeout or DEFAULT_WAIT_RING) + WAIT_SLACK,
+    )
+    return plan, wait
+
+
+async def _async_dial(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    plan, wait = _dial_plan(dict(call.data), coordinator.config_entry)
+    result = await coordinator.async_call(plan, wait=wait)
+    if not call.return_response:
+        return None
+    return {
+        "status": result.status,
+        "status_code": result.status_code,
+        "outcome": result.outcome if wait else None,
+        "answered_by": result.answered_by,
+        "attempts": [dict(attempt) for attempt in result.attempts],
+    }
+
+
+async def _async_hang_up(call: ServiceCall) -> None:
+    await _coordinator(call).async_hang_up()
+
+
+async def _async_end_session(call: ServiceCall) -> None:
+    await _coordinator(call).async_end_session()
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (from ``async_setup``: they exist without entries)."""
+    handlers: tuple[tuple[str, Callable[[ServiceCall], Any], probatio.Schema], ...] = (
+        (SERVICE_HANG_UP, _async_hang_up, ENTRY_SCHEMA),
+        (SERVICE_END_SESSION, _async_end_session, ENTRY_SCHEMA),
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_DIAL,
+        _async_dial,
+        schema=DIAL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    for name, handler, schema in handlers:
+        hass.services.async_register(DOMAIN, name, handler, schema=schema)
