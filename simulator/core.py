@@ -92,6 +92,8 @@ class Behaviour:
     hangup_when_idle: int = 100
     # A new login ends the account's older sessions.
     single_session: bool = False
+    # False: ``hangUp`` answers 100 but the call goes on (a lagging server).
+    hangup_effective: bool = True
 
 
 @dataclass
@@ -243,8 +245,10 @@ class ConnectCallServer:
                 code = call.status(now) if call else 3
                 return code, STATUS_TEXT.get(code, "Unknown status")
             case "hangUp":
-                if call is None or not call.hang_up(now):
+                if call is None or not active:
                     return self._reply(self.behaviour.hangup_when_idle)
+                if self.behaviour.hangup_effective:
+                    call.hang_up(now)
                 return self._reply(100)
             case "connect":
                 if active and self.behaviour.connect_during_call != 100:

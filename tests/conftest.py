@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 import time
 
 from aiohttp import ClientSession, web
-from homeassistant.core import HomeAssistant
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.connectcall.const import DOMAIN
 from simulator import ConnectCallServer, Simulator, create_app
@@ -95,7 +102,7 @@ async def ha_sim() -> AsyncIterator[RunningSimulator]:
     """The simulator on 127.0.0.1, its clock the test's (freezer) clock."""
     # Looked up at each call: the freezer patches time.time after this runs.
     sim = Simulator(
-        ConnectCallServer(accounts={USERNAME: PASSWORD}, clock=lambda: time.time())
+        ConnectCallServer(accounts={USERNAME: PASSWORD}, clock=lambda: time.time())  # noqa: PLW0108
     )
     sim.delay = 0.5
     runner, url = await serve(create_app(sim))
@@ -126,3 +133,43 @@ async def init_integration(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+async def settle(hass: HomeAssistant) -> None:
+    """Let requests in flight finish before time moves on.
+
+    block_till_done waits for tracked tasks only; a waiting `dial` runs in
+    the test's own task. Time is frozen, so only spinning the loop (each
+    turn polls the loopback sockets) lets that task's HTTP round trip end.
+    """
+    for _ in range(3):
+        await hass.async_block_till_done()
+        for _ in range(50):
+            await asyncio.sleep(0)
+
+
+async def tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 1
+) -> None:
+    """Move time on, fire what is due, wait for the polls it started."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await settle(hass)
+
+
+def entity_id_of(
+    hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str
+) -> str:
+    """Entity IDs come from the user's language: find them by unique ID."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        platform, DOMAIN, f"{entry.entry_id}_{key}"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> State:
+    """The entity's state, which must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
-import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import DEST, RunningSimulator
-
-pytestmark = pytest.mark.usefixtures("init_integration")
+from .conftest import DEST, RunningSimulator, entity_id_of, state_of, tick
 
 
-def _status_entity(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    registry = er.async_get(hass)
-    entity_id = registry.async_get_entity_id(
-        "sensor", "connectcall", f"{entry.entry_id}_call_status"
-    )
-    assert entity_id
-    return entity_id
-
-
-async def _tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 1
-) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-async def test_whole_call(
+async def test_whole_call_each_state_within_one_poll(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    entity_id = _status_entity(hass, init_integration)
-    assert hass.states.get(entity_id).state == "idle"
+    entity_id = entity_id_of(hass, init_integration, "sensor", "call_status")
+    assert state_of(hass, entity_id).state == "idle"
     assert ha_sim.server.count() == 1  # the probe, no call
     response = await hass.services.async_call(
         "connectcall",
@@ -51,22 +25,52 @@ async def test_whole_call(
         blocking=True,
         return_response=True,
     )
+    assert response is not None
     assert response["status"] == "source_alerting"
-    assert hass.states.get(entity_id).state == "source_alerting"
+    call = ha_sim.server.calls[-1]
     seen = []
-    for _ in range(45):
-        await _tick(hass, freezer)
-        seen.append(hass.states.get(entity_id).state)
-    assert seen[:10] == ["source_alerting"] * 2 + [
+    for second in range(1, 46):
+        await tick(hass, freezer)
+        state = state_of(hass, entity_id)
+        # The sensor shows what the server says at this second: no lag.
+        code = call.status(call.started + second)
+        assert state.attributes["status_code"] == code
+        seen.append(state.state)
+    assert seen[:9] == [
+        "source_alerting",
+        "source_alerting",
         "source_connected",
         "destination_alerting",
-    ] + ["destination_alerting"] * 3 + [
+        "destination_alerting",
+        "destination_alerting",
+        "destination_alerting",
         "destination_connected",
-        "connected",
         "connected",
     ]
     assert seen[-1] == "destination_ended"
+    assert state_of(hass, entity_id).attributes["status_message"] == (
+        "Destination number ended the call"
+    )
+    # One getStatus per second from the dial to the final state, then none.
+    assert ha_sim.server.count("getStatus") == 40
     requests = ha_sim.server.count()
-    for _ in range(20):
-        await _tick(hass, freezer)
-    assert ha_sim.server.count() == requests  # nothing outside calls
+    for _ in range(30):
+        await tick(hass, freezer)
+    assert ha_sim.server.count() == requests
+
+
+async def test_poll_interval_option(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    hass.config_entries.async_update_entry(
+        init_integration, options={"poll_interval": 3}
+    )
+    await hass.services.async_call(
+        "connectcall", "dial", {"destination": DEST}, blocking=True
+    )
+    for _ in range(9):
+        await tick(hass, freezer)
+    assert ha_sim.server.count("getStatus") == 4  # t=0, 3, 6, 9

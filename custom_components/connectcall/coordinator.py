@@ -336,7 +336,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             self.config_entry.async_start_reauth(self.hass)
             raise _translated("auth_failed") from err
 
-    async def _wait(self, call_id: int, timeout: float) -> str:
+    async def _wait(self, call_id: int, bound: float) -> str:
         """Wait until the call is answered or over: ``answered`` or its outcome.
 
         Running out of time hangs up: ``no_answer``. Cancelling the wait
@@ -346,7 +346,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         if call is None or call.id != call_id:
             return self.data.outcome or OUTCOME_FAILED
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(bound):
                 await call.settled.wait()
         except TimeoutError:
             if self._call is call and self.data.active:
