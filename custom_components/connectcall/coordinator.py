@@ -123,6 +123,8 @@ class _Call:
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     # The outcome our own hang-up decided (ring timeout, user).
     hang_up_outcome: str | None = None
+    # The event type once the call is over.
+    outcome: str | None = None
 
 
 def _translated(key: str) -> HomeAssistantError:
@@ -172,6 +174,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self._timer: asyncio.TimerHandle | None = None
         self._tick_task: asyncio.Task[None] | None = None
         self._plan_task: asyncio.Task[None] | None = None
+        self._plan_generation = 0
         self._failing_since: float | None = None
         self._call_ids = 0
 
@@ -223,21 +226,23 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         once the outcome is known. Without ``wait`` the rest of a list (or a
         busy retry) runs in the background until a new dial or a hang-up.
         """
-        await self._stop_plan()
+        generation = await self._supersede_plan()
         result = DialResult()
         first = await self._dial_attempt(plan, plan.destinations[0], result)
-        result.status, result.status_code = first.status, first.code
+        result.status, result.status_code = self.data.status, self.data.code
         if wait:
-            await self._run_plan(plan, result, first)
+            await self._run_plan(plan, result, first, generation)
         elif len(plan.destinations) > 1 or plan.retry_busy:
             self._plan_task = self.config_entry.async_create_background_task(
-                self.hass, self._run_plan(plan, result, first), f"{DOMAIN} call list"
+                self.hass,
+                self._run_plan_in_background(plan, result, first, generation),
+                f"{DOMAIN} call list",
             )
         return result
 
     async def _dial_attempt(
         self, plan: DialPlan, number: str, result: DialResult
-    ) -> CallState:
+    ) -> _Call:
         result.attempts.append({"destination": number, "outcome": None})
         return await self._dial(
             number,
@@ -248,13 +253,17 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         )
 
     async def _run_plan(
-        self, plan: DialPlan, result: DialResult, state: CallState
+        self, plan: DialPlan, result: DialResult, call: _Call, generation: int
     ) -> None:
-        """Follow the plan from its first call (already placed) to its outcome."""
+        """Follow the plan from its first call (already placed) to its outcome.
+
+        A newer dial, a hang-up or the end of the session supersedes it: it
+        then stops before placing another call.
+        """
         numbers = list(plan.destinations)
         index, retries = 0, 0
         while True:
-            outcome = await self._wait(state.call_id, plan.wait_bound)
+            outcome = await self._wait(call, plan.wait_bound)
             result.attempts[-1]["outcome"] = outcome
             result.outcome = outcome
             if outcome == OUTCOME_ANSWERED:
@@ -267,15 +276,29 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 index, retries = index + 1, 0
             else:
                 return
-            state = await self._dial_attempt(plan, numbers[index], result)
+            if generation != self._plan_generation:
+                return
+            call = await self._dial_attempt(plan, numbers[index], result)
 
-    async def _stop_plan(self) -> None:
+    async def _run_plan_in_background(
+        self, plan: DialPlan, result: DialResult, call: _Call, generation: int
+    ) -> None:
+        try:
+            await self._run_plan(plan, result, call, generation)
+        except HomeAssistantError as err:
+            # Nobody awaits this task: the log is where the failure goes.
+            LOGGER.warning("Call list stopped: %s", err)
+
+    async def _supersede_plan(self) -> int:
+        """Stop any running list; returns the new plan generation."""
+        self._plan_generation += 1
         if (task := self._plan_task) is not None:
             self._plan_task = None
             if task is not asyncio.current_task():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        return self._plan_generation
 
     async def _dial(
         self,
@@ -285,8 +308,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         mode: CallMode,
         ring_timeout: float | None = None,
         max_duration: float | None = None,
-    ) -> CallState:
-        """Place a call (hanging up an active one first); return the first status.
+    ) -> _Call:
+        """Place a call (hanging up an active one first), poll it once.
 
         The first ``getStatus`` happens at once, the next ones at a steady
         cadence from the dial.
@@ -318,7 +341,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 dialled_at=dt_util.utcnow(),
             )
         await self._poll_now(call)
-        return self.data
+        return call
 
     async def _place(self, destination: str, source: str, mode: CallMode) -> Session:
         """``connect`` on the open session, else (or once it is gone) log in."""
@@ -336,15 +359,12 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             self.config_entry.async_start_reauth(self.hass)
             raise _translated("auth_failed") from err
 
-    async def _wait(self, call_id: int, bound: float) -> str:
+    async def _wait(self, call: _Call, bound: float) -> str:
         """Wait until the call is answered or over: ``answered`` or its outcome.
 
         Running out of time hangs up: ``no_answer``. Cancelling the wait
         (an automation restarting) leaves the call alone.
         """
-        call = self._call
-        if call is None or call.id != call_id:
-            return self.data.outcome or OUTCOME_FAILED
         try:
             async with asyncio.timeout(bound):
                 await call.settled.wait()
@@ -357,13 +377,12 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 await self._poll_now(call)
         if call.answered is not None:
             return OUTCOME_ANSWERED
-        if self._call is call and self.data.outcome is not None:
-            return self.data.outcome
-        return OUTCOME_FAILED
+        # Not settled: the bound ran out (even if the hang-up's poll failed).
+        return call.outcome or OUTCOME_NO_ANSWER
 
     async def async_hang_up(self) -> None:
         """Hang up the current call and stop a running list; no call: no-op."""
-        await self._stop_plan()
+        await self._supersede_plan()
         call = self._call
         if call is None or not self.data.active:
             return
@@ -375,7 +394,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     async def async_end_session(self) -> None:
         """Log out; the next dial logs in again."""
-        await self._stop_plan()
+        await self._supersede_plan()
         await self._stop_poller()
         async with self._lock:
             if self._call is not None and self.data.active:
@@ -522,7 +541,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             call.settled.set()
             state = replace(state, answered_at=now)
         if status.is_final:
-            state = replace(state, ended_at=now, outcome=self._outcome(call, state))
+            call.outcome = self._outcome(call, state)
+            state = replace(state, ended_at=now, outcome=call.outcome)
             call.settled.set()
         return state
 
@@ -547,8 +567,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             message=STATUS_TEXT[code],
             ended_at=dt_util.utcnow(),
         )
+        call.outcome = outcome or self._outcome(call, state)
         call.settled.set()
-        return replace(state, outcome=outcome or self._outcome(call, state))
+        return replace(state, outcome=call.outcome)
 
     def _finish_locally(
         self, call: _Call, code: int, outcome: str | None = None

@@ -1,0 +1,188 @@
+"""Call lists and busy retries: one number after another until one answers."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.connectcall.const import DOMAIN
+
+from .conftest import RunningSimulator, tick
+from .test_services import commands, dial, dial_waiting
+
+pytestmark = pytest.mark.usefixtures("init_integration")
+
+A, B, C = "0611111111", "0622222222", "0633333333"
+
+
+def dialled(sim: RunningSimulator) -> list[str]:
+    return [call.destination for call in sim.server.calls]
+
+
+async def test_first_busy_second_answers(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios = {A: "busy", B: "answered"}
+    response = await dial_waiting(hass, freezer, destination=[A, B])
+    assert response["outcome"] == "answered"
+    assert response["answered_by"] == B
+    assert response["attempts"] == [
+        {"destination": A, "outcome": "busy"},
+        {"destination": B, "outcome": "answered"},
+    ]
+    assert response["status"] == "source_alerting"  # the first call's first poll
+    assert dialled(ha_sim) == [A, B]
+
+
+async def test_all_fail(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios = {A: "busy", B: "rejected", C: "ringing_forever"}
+    response = await dial_waiting(hass, freezer, destination=[A, B, C])
+    assert response["outcome"] == "no_answer"
+    assert response["answered_by"] is None
+    assert [a["outcome"] for a in response["attempts"]] == [
+        "busy",
+        "rejected",
+        "no_answer",
+    ]
+    # A list without ring_timeout rings each number 30 s.
+    last = ha_sim.server.calls[-1]
+    hang_up = [r for r in ha_sim.server.requests if r.command == "hangUp"][-1]
+    assert hang_up.at - last.started == 30
+    assert ha_sim.server.active_call() is None
+
+
+async def test_list_in_background(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios = {A: "busy", B: "answered"}
+    response = await dial(hass, destination=[A, B])
+    assert response["outcome"] is None
+    assert dialled(ha_sim) == [A]
+    for _ in range(10):
+        await tick(hass, freezer)
+    assert dialled(ha_sim) == [A, B]
+
+
+async def test_hang_up_cancels_list(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios = {A: "ringing_forever"}
+    await dial(hass, destination=[A, B, C])
+    await tick(hass, freezer)
+    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    for _ in range(60):
+        await tick(hass, freezer)
+    assert dialled(ha_sim) == [A]
+    assert ha_sim.server.active_call() is None
+
+
+async def test_new_dial_replaces_list(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios = {A: "ringing_forever", C: "answered_long"}
+    await dial(hass, destination=[A, B])
+    await tick(hass, freezer)
+    await dial(hass, destination=C)
+    for _ in range(60):
+        await tick(hass, freezer)
+    assert dialled(ha_sim) == [A, C]
+    assert ha_sim.server.active_call() is ha_sim.server.calls[-1]
+    assert commands(ha_sim).count("hangUp") == 1  # A, before C's connect
+
+
+async def test_waiting_list_superseded_by_new_dial(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    """A waiting list whose call another dial replaced stops there."""
+    import asyncio
+
+    from .conftest import settle
+
+    ha_sim.server.scenarios = {A: "ringing_forever", C: "answered_long"}
+    waiting = asyncio.create_task(dial(hass, destination=[A, B], wait=True))
+    await settle(hass)
+    await tick(hass, freezer)
+    await dial(hass, destination=C)
+    await settle(hass)
+    assert waiting.done()
+    assert waiting.result()["attempts"] == [{"destination": A, "outcome": "ended"}]
+    for _ in range(40):
+        await tick(hass, freezer)
+    assert dialled(ha_sim) == [A, C]
+
+
+async def test_retry_busy(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios = {A: "busy"}
+    response = await dial_waiting(
+        hass, freezer, destination=A, retry_busy=2, retry_delay=5
+    )
+    assert response["outcome"] == "busy"
+    assert [a["outcome"] for a in response["attempts"]] == ["busy"] * 3
+    starts = [call.started for call in ha_sim.server.calls]
+    # Busy at 5 s after each dial, then 5 s pause.
+    assert [round(b - a) for a, b in itertools.pairwise(starts)] == [10, 10]
+
+
+async def test_retry_busy_then_answer(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios = {A: "busy"}
+    task_response = await dial(hass, destination=A, retry_busy=1, retry_delay=3)
+    assert task_response["outcome"] is None
+    for _ in range(6):
+        await tick(hass, freezer)
+    ha_sim.server.scenarios = {A: "answered"}
+    for _ in range(6):
+        await tick(hass, freezer)
+    assert dialled(ha_sim) == [A, A]
+
+
+async def test_unload_cancels_list(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.scenarios = {A: "ringing_forever"}
+    await dial(hass, destination=[A, B])
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    for _ in range(60):
+        await tick(hass, freezer)
+    assert dialled(ha_sim) == [A]
+    assert ha_sim.server.sessions == {}
+
+
+async def test_background_list_failure_is_logged(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ha_sim.server.scenarios = {A: "busy"}
+    await dial(hass, destination=[A, B])
+    # The password changed on the server: B's login is refused.
+    ha_sim.server.accounts.clear()
+    ha_sim.server.expire_sessions()
+    for _ in range(5):
+        await tick(hass, freezer)
+    assert dialled(ha_sim) == [A]
+    assert "Call list stopped" in caplog.text
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)  # reauth
+    assert "Traceback" not in caplog.text
+    assert not [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and "Task" in r.getMessage()
+    ]
