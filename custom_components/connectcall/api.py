@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+import logging
 import re
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 from xml.etree import ElementTree
 
 import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
 
 DEFAULT_URL: Final = "https://portal.business-isp.nl/api/"
 ENDPOINT: Final = "connectcall.aspx"
@@ -315,6 +318,29 @@ class ConnectCallClient:
         if reply.code == ResponseCode.WRONG_PARAMETERS:
             return None
         raise ConnectCallCommandError(reply.code)
+
+    async def verify(self) -> None:
+        """Check the credentials without placing a call; raise if refused.
+
+        Only 102 is known to mean a wrong password: any other refusal of the
+        bare login is taken as the hint that the password passed. A session
+        the server opened anyway is closed at once.
+        """
+        try:
+            opened = await self.probe()
+        except ConnectCallCommandError as err:
+            _LOGGER.debug("Probe answered %s: taken as a pass", err.code)
+            return
+        if opened is not None:
+            await self.close(opened)
+
+    async def close(self, session: Session) -> None:
+        """Hang up and log out, best effort: the session is being dropped."""
+        for command in (self.hang_up, self.end):
+            try:
+                await command(session)
+            except ConnectCallError as err:
+                _LOGGER.debug("Closing a session: %s", err)
 
     async def login(self, destination: str, source: str, mode: CallMode) -> Session:
         """Log in, which places the first call; returns the new session."""

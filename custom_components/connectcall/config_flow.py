@@ -27,7 +27,6 @@ from .api import (
     CallMode,
     ConnectCallAuthenticationError,
     ConnectCallClient,
-    ConnectCallCommandError,
     ConnectCallError,
     InvalidNumberError,
     InvalidURLError,
@@ -87,25 +86,14 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
             data[CONF_URL],
         )
         try:
-            opened = await client.probe()
+            await client.verify()
         except ConnectCallAuthenticationError:
             return {"base": "invalid_auth"}
-        except ConnectCallCommandError as err:
-            # The probe is a hint: only 102 is known to mean a wrong password.
-            LOGGER.debug("Probe answered %s; accepted", err.code)
-            return {}
         except ConnectCallError:
             return {"base": "cannot_connect"}
         except Exception:
             LOGGER.exception("Unexpected error while checking the account")
             return {"base": "unknown"}
-        if opened is not None:
-            # The server opened a session without a call: close it at once.
-            for command in (client.hang_up, client.end):
-                try:
-                    await command(opened)
-                except ConnectCallError as err:
-                    LOGGER.debug("Closing the probe's session: %s", err)
         return {}
 
     async def async_step_user(

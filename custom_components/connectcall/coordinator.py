@@ -186,36 +186,21 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     async def _async_setup(self) -> None:
         """Probe the credentials once, without placing a call."""
         try:
-            opened = await self.client.probe()
+            await self.client.verify()
         except ConnectCallAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
         except ConnectCallError as err:
-            if isinstance(err, ConnectCallCommandError):
-                # Only 102 is known to mean anything to a bare login.
-                LOGGER.debug("Probe answered %s; accepted as a hint", err.code)
-                return
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key="cannot_connect"
             ) from err
-        if opened is not None:
-            # This server logs in without a call: close what it opened at once.
-            await self._close(opened)
 
     async def _async_update_data(self) -> CallState:
         """A manual refresh: a request only while a call is in progress."""
         if self._call is None or not self.data.active:
             return self.data
         return await self._fetch(self._call)
-
-    async def _close(self, session: Session) -> None:
-        """Hang up and log out, best effort (the session is going anyway)."""
-        for command in (self.client.hang_up, self.client.end):
-            try:
-                await command(session)
-            except ConnectCallError as err:
-                LOGGER.debug("Closing the session: %s", err)
 
     # Placing calls.
 
