@@ -119,7 +119,7 @@ cc_run() {
       PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
       PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
       "${envs[@]}" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$wd" "$@"'
-  unshare --mount --propagation private --fork -- \
+  unshare --mount --propagation private --fork --kill-child -- \
     bash -c "$inner" inner "$ROOTFS" "$REPO" "$PWD" "${#pass[@]}" "${pass[@]}" "$@"
 }
 
@@ -127,7 +127,8 @@ cc_run() {
 cc_ensure_venv() {
   local name="$1" req="$2" venv stamp want
   venv="$(cc_venv "$name")"
-  want="$(cat "$REPO/$req" "$REPO"/requirements*.txt "$REPO/scripts/_common.sh" | sha256sum | cut -c1-16)"
+  # Rebuilt when its requirement file (or the interpreter) changes.
+  want="$( (cat "$REPO/$req"; echo "$CC_MODE $CC_PYTHON") | sha256sum | cut -c1-16)"
   if [ "$CC_MODE" = native ]; then stamp="$venv/.stamp"; else stamp="$ROOTFS$venv/.stamp"; fi
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   say "installing $req into $venv"
