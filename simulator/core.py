@@ -57,13 +57,16 @@ SCENARIOS: dict[str, Timeline] = {
     "no_answer": (*_SOURCE_ANSWERS, (34, 11)),
     "rejected": (*_SOURCE_ANSWERS, (7, 12)),
     "ringing_forever": _SOURCE_ANSWERS,
+    # The source hangs up while the destination rings: 4 before any answer.
+    "cancelled": (*_SOURCE_ANSWERS, (6, 4)),
     "source_no_answer": ((0, 27), (30, 11)),
     "wrong_source": ((1, 24),),
     "wrong_destination": ((0, 27), (3, 28), (4, 25)),
     "insufficient_funds": ((1, 16),),
     "source_insufficient_funds": ((1, 32),),
     "destination_insufficient_funds": ((0, 27), (3, 28), (4, 33)),
-    "account_state": ((1, 5),),
+    # 5 is not final: the server reports the account's state, then ends.
+    "account_state": ((1, 5), (3, 4)),
     "odd_code": ((0, 27), (2, 42)),
 }
 # Type 2 rings both legs at once: no source-only phase.

@@ -17,6 +17,8 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.connectcall.const import DOMAIN
 from simulator import ConnectCallServer, Simulator, create_app
@@ -92,6 +94,12 @@ async def http() -> AsyncIterator[ClientSession]:
 # simulator's clock following Home Assistant's (frozen) time.
 
 
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's serialiser: registry IDs and times made stable."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
 @pytest.fixture(autouse=True)
 def _custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/connectcall."""
@@ -114,6 +122,7 @@ async def ha_sim() -> AsyncIterator[RunningSimulator]:
 def mock_config_entry(ha_sim: RunningSimulator) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id="01KCONNECTCALL00000000000AA",  # stable for snapshots
         title=USERNAME,
         unique_id=f"{ha_sim.url}{USERNAME}",
         data={

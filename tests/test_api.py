@@ -444,3 +444,22 @@ async def test_no_secret_in_logs_or_errors(
     for text in texts:
         assert PASSWORD not in text
         assert guid not in text
+
+
+async def test_close_is_best_effort(
+    client: ConnectCallClient, simulator: RunningSimulator
+) -> None:
+    session = await client.login(DST, SRC, CallMode.SOURCE_FIRST)
+    simulator.server.expire_sessions()
+    await client.close(session)  # both commands refused: no error
+    assert [r.command for r in simulator.server.requests][-2:] == ["hangUp", "end"]
+
+
+async def test_verify(client: ConnectCallClient, simulator: RunningSimulator) -> None:
+    await client.verify()
+    simulator.sim.forced = (105, "NoChanges")
+    await client.verify()  # a refusal other than 102 is taken as a pass
+    simulator.sim.forced = None
+    simulator.server.behaviour.probe = "login"
+    await client.verify()
+    assert simulator.server.sessions == {}

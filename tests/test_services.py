@@ -267,6 +267,33 @@ async def test_ring_timeout_hangs_up(
     assert hang_up.at - ha_sim.server.calls[-1].started == 10
 
 
+async def test_server_hang_up_before_answer_is_ended(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.default_scenario = "cancelled"
+    response = await dial_waiting(hass, freezer)
+    assert response["outcome"] == "ended"
+
+
+async def test_ring_timeout_hang_up_retried_after_failure(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.default_scenario = "ringing_forever"
+    await dial(hass, ring_timeout=5)
+    for _ in range(4):
+        await tick(hass, freezer)
+    ha_sim.sim.add_fault("http_500", 2)  # the hang-up at 5 s and its poll
+    await tick(hass, freezer)
+    assert ha_sim.server.active_call() is not None
+    await tick(hass, freezer)
+    assert ha_sim.server.active_call() is None
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    assert state_of(hass, status).state == "hung_up"
+
+
 async def test_ring_timeout_without_wait(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -17,10 +17,11 @@ from homeassistant.helpers.typing import ConfigType
 from .api import ConnectCallClient
 from .const import DOMAIN
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
+from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS = [Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -37,6 +38,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectCallConfigEntry) 
         entry.data[CONF_PASSWORD],
         entry.data[CONF_URL],
     )
+    async_check_url(hass, entry.entry_id, dict(entry.data))
     coordinator = ConnectCallCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
@@ -57,3 +59,10 @@ async def async_unload_entry(
 ) -> bool:
     """Unload; the coordinator's shutdown ends the login session."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: ConnectCallConfigEntry
+) -> None:
+    """The account is removed: so are its repair issues."""
+    async_remove_issues(hass, entry.entry_id)

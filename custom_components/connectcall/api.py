@@ -271,16 +271,26 @@ class ConnectCallClient:
         self._password = password
         self._endpoint = normalize_url(url) + ENDPOINT
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        # Counters for diagnostics: requests sent, and those that failed to
+        # get an answer at all (network, HTTP, not XML).
         self.request_count = 0
+        self.error_count = 0
 
     def __repr__(self) -> str:
         """No credentials, no URL."""
         return "ConnectCallClient()"
 
     async def _request(self, params: dict[str, str]) -> Reply:
+        self.request_count += 1
+        try:
+            return await self._send(params)
+        except ConnectCallConnectionError, ConnectCallResponseError:
+            self.error_count += 1
+            raise
+
+    async def _send(self, params: dict[str, str]) -> Reply:
         # params go through aiohttp's encoder: '&', '=', '#', '+', '%' and
         # non-ASCII reach the server intact. Errors never quote the URL.
-        self.request_count += 1
         try:
             async with self._session.get(
                 self._endpoint,

@@ -58,6 +58,8 @@ OUTCOME_BUSY: Final = "busy"
 OUTCOME_NO_ANSWER: Final = "no_answer"
 OUTCOME_REJECTED: Final = "rejected"
 OUTCOME_FAILED: Final = "failed"
+# Not final, but a call that shows it before any answer has failed.
+ACCOUNT_STATE_CODE: Final = 5
 # A final code before any answer -> the outcome (anything else: failed).
 UNANSWERED_OUTCOMES: Final[dict[int, str]] = {
     10: OUTCOME_BUSY,

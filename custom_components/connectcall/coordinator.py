@@ -34,6 +34,7 @@ from .api import (
     Session,
 )
 from .const import (
+    ACCOUNT_STATE_CODE,
     CONF_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     DOMAIN,
@@ -50,6 +51,7 @@ from .const import (
     STATUS_STATES,
     UNANSWERED_OUTCOMES,
 )
+from .issues import FUNDS_CODES, async_call_answered, async_funds_seen
 
 type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
 
@@ -125,6 +127,8 @@ class _Call:
     hang_up_outcome: str | None = None
     # The event type once the call is over.
     outcome: str | None = None
+    # The server reported the account's state (5) before any answer.
+    account_problem: bool = False
 
 
 def _translated(key: str) -> HomeAssistantError:
@@ -525,6 +529,13 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             call.answered = self.hass.loop.time()
             call.settled.set()
             state = replace(state, answered_at=now)
+            async_call_answered(self.hass, self.config_entry.entry_id)
+        if status.code == ACCOUNT_STATE_CODE and call.answered is None:
+            call.account_problem = True
+        if status.code in FUNDS_CODES:
+            async_funds_seen(
+                self.hass, self.config_entry.entry_id, self.config_entry.title
+            )
         if status.is_final:
             call.outcome = self._outcome(call, state)
             state = replace(state, ended_at=now, outcome=call.outcome)
@@ -535,6 +546,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     def _outcome(call: _Call, state: CallState) -> str:
         if state.answered_at is not None:
             return OUTCOME_ENDED
+        if call.account_problem:
+            return OUTCOME_FAILED
         if call.hang_up_outcome is not None:
             return call.hang_up_outcome
         if state.code == 4:

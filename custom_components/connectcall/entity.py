@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
@@ -14,11 +15,14 @@ class ConnectCallEntity(CoordinatorEntity[ConnectCallCoordinator]):
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: ConnectCallCoordinator, key: str) -> None:
-        """Unique ID from the entry (the account) and the entity's key."""
+    def __init__(
+        self, coordinator: ConnectCallCoordinator, description: EntityDescription
+    ) -> None:
+        """Unique ID from the entry (the account) and the description's key."""
         super().__init__(coordinator)
+        self.entity_description = description
         entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.entry_id)},
             name=entry.title,

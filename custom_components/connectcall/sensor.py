@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CALL_STATES
-from .coordinator import CallState, ConnectCallConfigEntry, ConnectCallCoordinator
+from .coordinator import CallState, ConnectCallConfigEntry
 from .entity import ConnectCallEntity
 
 # Polling is the coordinator's; entities only read.
@@ -60,15 +60,6 @@ class ConnectCallSensor(ConnectCallEntity, SensorEntity):
     """A sensor of the account's service device."""
 
     entity_description: ConnectCallSensorDescription
-
-    def __init__(
-        self,
-        coordinator: ConnectCallCoordinator,
-        description: ConnectCallSensorDescription,
-    ) -> None:
-        """Bind the description."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
 
     @property
     def native_value(self) -> str | None:

@@ -1,0 +1,67 @@
+"""Repair issues: what the user should know and fix outside Home Assistant.
+
+Created without ``config_entry_id`` (2026.11 has it, 2026.10 does not), so
+they are removed by ``async_remove_entry`` on both.
+"""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_URL, CONF_USERNAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+
+ISSUE_FUNDS = "insufficient_funds"
+ISSUE_HTTP = "insecure_url"
+# Status codes that mean the account (or a leg) ran out of credit.
+FUNDS_CODES = frozenset({7, 16, 32, 33})
+
+
+def _issue_id(kind: str, entry_id: str) -> str:
+    return f"{kind}_{entry_id}"
+
+
+@callback
+def async_check_url(hass: HomeAssistant, entry_id: str, data: dict[str, str]) -> None:
+    """Raise (or clear) the issue of an http:// API URL: the password travels in it."""
+    issue_id = _issue_id(ISSUE_HTTP, entry_id)
+    if data[CONF_URL].startswith("http://"):
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_HTTP,
+            translation_placeholders={"account": data[CONF_USERNAME]},
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_funds_seen(hass: HomeAssistant, entry_id: str, account: str) -> None:
+    """A call failed for lack of funds."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(ISSUE_FUNDS, entry_id),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_FUNDS,
+        translation_placeholders={"account": account},
+    )
+
+
+@callback
+def async_call_answered(hass: HomeAssistant, entry_id: str) -> None:
+    """An answered call proves the funds are back."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(ISSUE_FUNDS, entry_id))
+
+
+@callback
+def async_remove_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """The entry is gone: so are its issues."""
+    for kind in (ISSUE_FUNDS, ISSUE_HTTP):
+        ir.async_delete_issue(hass, DOMAIN, _issue_id(kind, entry_id))

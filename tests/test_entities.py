@@ -1,0 +1,243 @@
+"""Entities: every state and attribute pinned, events from status sequences."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.event import (
+    EventStateChangedData,
+    async_track_state_change_event,
+)
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.connectcall.const import DOMAIN
+from simulator import SCENARIOS
+
+from .conftest import DEST, RunningSimulator, entity_id_of, state_of, tick
+from .test_services import dial, dial_waiting
+
+
+@pytest.mark.parametrize(
+    "platform",
+    [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT],
+)
+async def test_entities_snapshot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    freezer.move_to("2026-11-26 12:00:00+00:00")
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.connectcall.PLATFORMS", [platform]):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+
+async def test_service_device(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, init_integration.entry_id), init_integration.entry_id
+    )
+    assert device is not None
+    assert device.entry_type is dr.DeviceEntryType.SERVICE
+    assert device.name == init_integration.title
+    assert device == snapshot
+
+
+class EventLog:
+    """The call event entity's events, in order."""
+
+    def __init__(self, hass: HomeAssistant, entity_id: str) -> None:
+        self.events: list[dict[str, Any]] = []
+
+        @callback
+        def _changed(event: Event[EventStateChangedData]) -> None:
+            new = event.data["new_state"]
+            if new is not None and new.state not in ("unknown", "unavailable"):
+                self.events.append(dict(new.attributes))
+
+        async_track_state_change_event(hass, entity_id, _changed)
+
+    @property
+    def types(self) -> list[str]:
+        return [e["event_type"] for e in self.events]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "types", "last_status"),
+    [
+        ("answered", ["started", "answered", "ended"], "destination_ended"),
+        ("answered_source_ends", ["started", "answered", "ended"], "source_ended"),
+        ("funds_run_out", ["started", "answered", "ended"], "ended_insufficient_funds"),
+        ("busy", ["started", "busy"], "busy"),
+        ("no_answer", ["started", "no_answer"], "no_answer"),
+        ("rejected", ["started", "rejected"], "rejected"),
+        ("wrong_source", ["started", "failed"], "wrong_source_number"),
+        ("wrong_destination", ["started", "failed"], "wrong_destination_number"),
+        ("insufficient_funds", ["started", "failed"], "insufficient_funds"),
+        (
+            "source_insufficient_funds",
+            ["started", "failed"],
+            "source_insufficient_funds",
+        ),
+        (
+            "destination_insufficient_funds",
+            ["started", "failed"],
+            "destination_insufficient_funds",
+        ),
+        ("account_state", ["started", "failed"], "hung_up"),
+        ("cancelled", ["started", "ended"], "hung_up"),
+    ],
+)
+async def test_events_from_status_sequences(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    scenario: str,
+    types: list[str],
+    last_status: str,
+) -> None:
+    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    ha_sim.server.default_scenario = scenario
+    await dial(hass)
+    for _ in range(45):
+        await tick(hass, freezer)
+    assert log.types == types
+    assert all(e["destination"] == DEST for e in log.events)
+    assert log.events[-1]["status"] == last_status
+    # `started` carries the first poll's status (3 before the server's first step).
+    first = SCENARIOS[scenario][0]
+    assert log.events[0]["status_code"] == (first[1] if first[0] == 0 else 3)
+    if "answered" in types:
+        assert log.events[1]["status_code"] in (9, 29)
+        assert log.events[-1]["duration"] > 0
+    else:
+        assert "duration" not in log.events[-1]
+
+
+async def test_ended_duration_is_seconds_talked(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    await dial(hass)  # answered (29) at 8 s, destination ends at 39 s
+    for _ in range(45):
+        await tick(hass, freezer)
+    assert log.events[-1]["duration"] == 31.0
+
+
+async def test_ring_timeout_event_is_no_answer(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    ha_sim.server.default_scenario = "ringing_forever"
+    await dial_waiting(hass, freezer, ring_timeout=5)
+    assert log.types == ["started", "no_answer"]
+    assert log.events[-1]["status"] == "hung_up"
+
+
+async def test_user_hang_up_before_answer_is_ended(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    await dial(hass)
+    await tick(hass, freezer)
+    button = entity_id_of(hass, init_integration, "button", "hang_up")
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
+    )
+    assert log.types == ["started", "ended"]
+    assert "duration" not in log.events[-1]
+
+
+async def test_replaced_call_ends_then_next_starts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    await dial(hass)
+    await dial(hass, destination="0687654321")
+    assert log.types == ["started", "ended", "started"]
+    assert log.events[-1]["destination"] == "0687654321"
+
+
+async def test_binary_sensor_follows_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
+    assert state_of(hass, active).state == "off"
+    ha_sim.server.default_scenario = "busy"
+    await dial(hass)
+    assert state_of(hass, active).state == "on"
+    for _ in range(4):
+        await tick(hass, freezer)
+        assert state_of(hass, active).state == "on"
+    await tick(hass, freezer)
+    assert state_of(hass, active).state == "off"
+
+
+async def test_button_available_during_outage_and_hangs_up(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    button = entity_id_of(hass, init_integration, "button", "hang_up")
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
+    )
+    assert ha_sim.server.count() == 1  # no call: nothing sent
+    await dial(hass)
+    ha_sim.sim.add_fault("http_500")
+    await tick(hass, freezer)
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    assert state_of(hass, status).state == "unavailable"
+    assert state_of(hass, button).state != "unavailable"
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
+    )
+    assert ha_sim.server.active_call() is None
+    assert state_of(hass, status).state == "hung_up"
+
+
+async def test_destination_not_recorded(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    event = entity_id_of(hass, init_integration, "event", "call")
+    component = hass.data["entity_components"]["event"]
+    entity = component.get_entity(event)
+    assert entity is not None
+    assert "destination" in entity._unrecorded_attributes
