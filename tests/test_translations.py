@@ -1,0 +1,143 @@
+"""Translations: en and nl complete, and every key the code uses exists."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from homeassistant.util.yaml import load_yaml_dict
+import pytest
+
+from custom_components.connectcall.const import CALL_STATES
+from custom_components.connectcall.event import EVENT_TYPES
+
+ROOT = Path(__file__).parent.parent / "custom_components" / "connectcall"
+LANGUAGES = ("en", "nl")
+
+
+def _load(language: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (ROOT / "translations" / f"{language}.json").read_text()
+    )
+    return data
+
+
+def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in tree.items():
+        out |= (
+            _keys(value, f"{prefix}{key}.")
+            if isinstance(value, dict)
+            else {prefix + key}
+        )
+    return out
+
+
+def _code_keys(name: str) -> set[str]:
+    """Every string passed as `name=` (or `_invalid`/`_translated`'s key) in code."""
+    found: set[str] = set()
+    for path in ROOT.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == name
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                found.add(node.value.value)
+            if (
+                name == "translation_key"
+                and isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_invalid", "_translated")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_same_keys_in_every_language() -> None:
+    assert _keys(_load("en")) == _keys(_load("nl"))
+
+
+def test_no_key_references_or_empty_texts() -> None:
+    for language in LANGUAGES:
+        text = (ROOT / "translations" / f"{language}.json").read_text()
+        assert "[%key:" not in text
+        for key in _keys(_load(language)):
+            assert key
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_state_and_event_type(language: str) -> None:
+    entity = _load(language)["entity"]
+    assert set(entity["sensor"]["call_status"]["state"]) == set(CALL_STATES)
+    event_states = entity["event"]["call"]["state_attributes"]["event_type"]["state"]
+    assert set(event_states) == set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_exception_and_issue(language: str) -> None:
+    strings = _load(language)
+    used = _code_keys("translation_key")
+    # The scan must see the code's keys, or this test could never fail.
+    assert {
+        "auth_failed",
+        "invalid_number",
+        "update_failed",
+        "call_status",
+    } <= used
+    entity_keys = {key for platform in strings["entity"].values() for key in platform}
+    selector_keys = set(strings["selector"])
+    issue_keys = set(strings["issues"])
+    exceptions = set(strings["exceptions"])
+    for key in used:
+        assert key in exceptions | entity_keys | selector_keys | issue_keys, key
+    for key in exceptions:
+        assert "message" in strings["exceptions"][key]
+    assert {"insufficient_funds", "insecure_url"} <= issue_keys
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_action_and_field(language: str) -> None:
+    services = load_yaml_dict(ROOT / "services.yaml")
+    strings = _load(language)["services"]
+    assert set(strings) == set(services)
+    for service, spec in services.items():
+        assert strings[service]["name"]
+        assert strings[service]["description"]
+        assert set(strings[service]["fields"]) == set(spec.get("fields", {}))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_match_english(language: str) -> None:
+    en, other = _load("en"), _load(language)
+
+    def texts(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                out |= texts(value, f"{prefix}{key}.")
+            else:
+                out[prefix + key] = value
+        return out
+
+    en_texts, other_texts = texts(en), texts(other)
+    for key, text in en_texts.items():
+        assert set(re.findall(r"{\w+}", text)) == set(
+            re.findall(r"{\w+}", other_texts[key])
+        ), key
+
+
+def test_icons_cover_states_and_services() -> None:
+    icons = json.loads((ROOT / "icons.json").read_text())
+    assert set(icons["entity"]["sensor"]["call_status"]["state"]) == set(CALL_STATES)
+    event = icons["entity"]["event"]["call"]["state_attributes"]["event_type"]["state"]
+    assert set(event) == set(EVENT_TYPES)
+    services = load_yaml_dict(ROOT / "services.yaml")
+    assert set(icons["services"]) == set(services)
