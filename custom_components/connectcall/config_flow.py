@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -35,6 +42,7 @@ from .api import (
 )
 from .const import (
     CONF_MODE,
+    CONF_NUMBER,
     CONF_POLL_INTERVAL,
     CONF_RING_TIMEOUT,
     CONF_SOURCE,
@@ -42,6 +50,7 @@ from .const import (
     DEFAULT_POLL_INTERVAL,
     DOMAIN,
     LOGGER,
+    SUBENTRY_CONTACT,
 )
 from .coordinator import ConnectCallConfigEntry
 
@@ -61,6 +70,14 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     MINOR_VERSION = 1
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Quick-dial contacts, each its own device with a call button."""
+        return {SUBENTRY_CONTACT: ContactSubentryFlow}
 
     @staticmethod
     @callback
@@ -223,13 +240,7 @@ class ConnectCallOptionsFlow(OptionsFlow):
         schema = probatio.Schema(
             {
                 probatio.Required(CONF_SOURCE): _PHONE,
-                probatio.Required(CONF_MODE): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[mode.value for mode in CallMode],
-                        translation_key=CONF_MODE,
-                        mode=SelectSelectorMode.LIST,
-                    )
-                ),
+                probatio.Required(CONF_MODE): _mode_selector(),
                 probatio.Required(CONF_POLL_INTERVAL): NumberSelector(
                     NumberSelectorConfig(
                         min=1,
@@ -255,3 +266,80 @@ class ConnectCallOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(schema, current),
             errors=errors,
         )
+
+
+def _mode_selector() -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[mode.value for mode in CallMode],
+            translation_key=CONF_MODE,
+            mode=SelectSelectorMode.LIST,
+        )
+    )
+
+
+class ContactSubentryFlow(ConfigSubentryFlow):
+    """A quick-dial contact: name, number, optional source and mode."""
+
+    def _validate(
+        self, user_input: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Checked like the dial action's input; numbers normalised."""
+        data: dict[str, Any] = {}
+        name = str(user_input.get(CONF_NAME, "")).strip()
+        if not name:
+            return data, {CONF_NAME: "invalid_name"}
+        for key in (CONF_NUMBER, CONF_SOURCE):
+            if (value := user_input.get(key)) in (None, "") and key == CONF_SOURCE:
+                continue
+            try:
+                data[key] = normalize_number(str(value))
+            except InvalidNumberError:
+                return data, {key: "invalid_number"}
+        if mode := user_input.get(CONF_MODE):
+            data[CONF_MODE] = mode
+        data[CONF_NAME] = name
+        return data, {}
+
+    def _form(
+        self, step_id: str, values: Mapping[str, Any], errors: dict[str, str]
+    ) -> SubentryFlowResult:
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_NAME): _TEXT,
+                probatio.Required(CONF_NUMBER): _PHONE,
+                probatio.Optional(CONF_SOURCE): _PHONE,
+                probatio.Optional(CONF_MODE): _mode_selector(),
+            }
+        )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, values),
+            errors=errors,
+        )
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a contact."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._validate(user_input)
+            if not errors:
+                return self.async_create_entry(title=data.pop(CONF_NAME), data=data)
+        return self._form("user", user_input or {}, errors)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Edit a contact: its device and button follow without a reload."""
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = self._validate(user_input)
+            if not errors:
+                return self.async_update_and_abort(
+                    self._get_entry(), subentry, title=data.pop(CONF_NAME), data=data
+                )
+        values = {CONF_NAME: subentry.title, **subentry.data} | (user_input or {})
+        return self._form("reconfigure", values, errors)

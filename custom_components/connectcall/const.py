@@ -14,6 +14,9 @@ CONF_SOURCE: Final = "source"
 CONF_MODE: Final = "mode"
 CONF_POLL_INTERVAL: Final = "poll_interval"
 CONF_RING_TIMEOUT: Final = "ring_timeout"
+CONF_NUMBER: Final = "number"
+
+SUBENTRY_CONTACT: Final = "contact"
 
 DEFAULT_MODE: Final = CallMode.SOURCE_FIRST
 DEFAULT_POLL_INTERVAL: Final = 1.0

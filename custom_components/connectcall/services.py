@@ -106,7 +106,7 @@ def _seconds(data: dict[str, Any], field: str, low: float, high: float) -> float
     return float(value)
 
 
-def _dial_plan(
+def dial_plan(
     data: dict[str, Any], entry: ConnectCallConfigEntry
 ) -> tuple[DialPlan, bool]:
     """Check the whole input; a DialPlan only when all of it is valid."""
@@ -158,7 +158,7 @@ def _dial_plan(
 
 async def _async_dial(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
-    plan, wait = _dial_plan(dict(call.data), coordinator.config_entry)
+    plan, wait = dial_plan(dict(call.data), coordinator.config_entry)
     result = await coordinator.async_call(plan, wait=wait)
     if not call.return_response:
         return None

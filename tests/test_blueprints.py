@@ -1,0 +1,172 @@
+"""The blueprints, run through Home Assistant's blueprint machinery."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+import shutil
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from .conftest import SOURCE, RunningSimulator
+
+BLUEPRINTS = Path(__file__).parent.parent / "blueprints"
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """A real config dir, so blueprints load from files."""
+    shutil.copytree(BLUEPRINTS, Path(hass_tmp_config_dir) / "blueprints")
+    return hass_tmp_config_dir
+
+
+async def run_clock(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
+    """Let time pass while an automation waits inside an action.
+
+    block_till_done would wait for that automation run itself, so only the
+    loop is spun: each turn polls the loopback sockets.
+    """
+    for _ in range(seconds):
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        for _ in range(100):
+            await asyncio.sleep(0)
+
+
+async def test_doorbell_nobody_answers(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.default_scenario = "ringing_forever"
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    fallback = async_capture_events(hass, "nobody_answered")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "use_blueprint": {
+                    "path": "connectcall/doorbell_call.yaml",
+                    "input": {
+                        "doorbell": "binary_sensor.doorbell",
+                        "account": init_integration.entry_id,
+                        "source": "",
+                        "numbers": ["0611111111", "0622222222"],
+                        "ring_timeout": 10,
+                        "no_answer": [
+                            {
+                                "event": "nobody_answered",
+                                "event_data": {"outcome": "{{ call.outcome }}"},
+                            }
+                        ],
+                    },
+                }
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    hass.states.async_set("binary_sensor.doorbell", "on")
+    await run_clock(hass, freezer, 2)
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    hass.states.async_set("binary_sensor.doorbell", "on")  # pressed again: ignored
+    await run_clock(hass, freezer, 30)
+    assert [c.destination for c in ha_sim.server.calls] == ["0611111111", "0622222222"]
+    assert all(c.source == SOURCE for c in ha_sim.server.calls)
+    assert len(fallback) == 1
+    assert fallback[0].data == {"outcome": "no_answer"}
+
+
+async def test_doorbell_answered_no_fallback(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.scenarios = {"0611111111": "busy", "0622222222": "answered"}
+    fallback = async_capture_events(hass, "nobody_answered")
+    hass.states.async_set("event.doorbell", "2026-11-26T12:00:00+00:00")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "use_blueprint": {
+                    "path": "connectcall/doorbell_call.yaml",
+                    "input": {
+                        "doorbell": "event.doorbell",
+                        "account": init_integration.entry_id,
+                        "numbers": ["0611111111", "0622222222"],
+                        "no_answer": [{"event": "nobody_answered"}],
+                    },
+                }
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    assert ha_sim.server.calls == []  # the entity's state is not a press
+    hass.states.async_set("event.doorbell", "2026-11-26T12:00:05+00:00")
+    await run_clock(hass, freezer, 20)
+    assert [c.destination for c in ha_sim.server.calls] == ["0611111111", "0622222222"]
+    assert fallback == []
+
+
+async def test_call_contact_script(
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "call_someone": {
+                    "use_blueprint": {
+                        "path": "connectcall/call_contact.yaml",
+                        "input": {
+                            "account": init_integration.entry_id,
+                            "contacts": {
+                                "Mum": "+31612345678",
+                                "front door": "0201234599",
+                            },
+                        },
+                    }
+                }
+            }
+        },
+    )
+    response = await hass.services.async_call(
+        "script", "call_someone", {"who": " MUM "}, blocking=True, return_response=True
+    )
+    assert ha_sim.server.calls[-1].destination == "+31612345678"
+    assert response is not None
+    assert response["status"] == "source_alerting"
+    response = await hass.services.async_call(
+        "script",
+        "call_someone",
+        {"who": "grandpa"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response == {
+        "error": "There is no contact named grandpa.",
+        "contacts": ["Mum", "front door"],
+    }
+    assert len(ha_sim.server.calls) == 1
+    # What Assist and LLM agents read when the script is exposed: its field.
+    descriptions = await async_get_all_descriptions(hass)
+    who = descriptions["script"]["call_someone"]["fields"]["who"]
+    assert who["required"] is True
+    assert "person or place" in who["description"]
