@@ -12,10 +12,11 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ConnectCallClient
-from .const import DOMAIN
+from .const import DOMAIN, STORAGE_VERSION
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
@@ -64,5 +65,8 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: ConnectCallConfigEntry
 ) -> None:
-    """The account is removed: so are its repair issues."""
+    """The account is removed: so are its repair issues and stored session."""
     async_remove_issues(hass, entry.entry_id)
+    await Store[dict[str, str]](
+        hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+    ).async_remove()

@@ -28,6 +28,7 @@ WAIT_SLACK: Final = 5.0
 POLL_GIVE_UP: Final = 300.0
 # Ending the session on unload / stop must not hold Home Assistant up.
 SHUTDOWN_TIMEOUT: Final = 5.0
+STORAGE_VERSION: Final = 1
 
 # getStatus code -> the call-status sensor's state (CONTRACT.md).
 STATUS_STATES: Final[dict[int, str]] = {

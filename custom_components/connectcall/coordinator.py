@@ -19,6 +19,7 @@ import math
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -49,6 +50,7 @@ from .const import (
     STATE_IDLE,
     STATE_UNKNOWN,
     STATUS_STATES,
+    STORAGE_VERSION,
     UNANSWERED_OUTCOMES,
 )
 from .issues import FUNDS_CODES, async_call_answered, async_funds_seen
@@ -173,6 +175,11 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self.client = client
         self.data = CallState()
         self._session: Session | None = None
+        # The open session's GUID survives a crash here, so the next start can
+        # end it (Home Assistant's .storage holds the password too).
+        self._store: Store[dict[str, str]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
+        )
         self._lock = asyncio.Lock()
         self._call: _Call | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -187,8 +194,24 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         """A login session is open (diagnostics; never the GUID itself)."""
         return self._session is not None
 
+    def _set_session(self, session: Session | None) -> None:
+        if session is self._session:
+            return
+        self._session = session
+        self._store.async_delay_save(
+            lambda: {"guid": session.guid} if session is not None else {}, 0
+        )
+
     async def _async_setup(self) -> None:
-        """Probe the credentials once, without placing a call."""
+        """End a session a crash left open, then probe the credentials once.
+
+        No call is placed.
+        """
+        stored = await self._store.async_load() or {}
+        if guid := stored.get("guid"):
+            LOGGER.info("Ending the login session left open by the last run")
+            await self.client.close(Session(guid))
+            await self._store.async_save({})
         try:
             await self.client.verify()
         except ConnectCallAuthenticationError as err:
@@ -305,11 +328,16 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         """
         await self._stop_poller()
         async with self._lock:
-            if self.data.active and self._call is not None:
-                await self._hang_up_locked(self._call, OUTCOME_ENDED)
-                self._finish_locally(self._call, 4)
+            if self.data.active and (old := self._call) is not None:
+                try:
+                    with _api_errors():
+                        await self._hang_up_locked(old, OUTCOME_ENDED)
+                except HomeAssistantError:
+                    self._schedule_poll(old)  # still on: keep following it
+                    raise
+                self._finish_locally(old, 4)
             with _api_errors():
-                self._session = await self._place(destination, source, mode)
+                self._set_session(await self._place(destination, source, mode))
             self._call_ids += 1
             interval = float(
                 self.config_entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
@@ -339,7 +367,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 await self.client.connect(self._session, destination, source, mode)
             except ConnectCallSessionError as err:
                 LOGGER.debug("Session gone (%s); logging in again", err.code)
-                self._session = None
+                self._set_session(None)
             else:
                 return self._session
         try:
@@ -388,7 +416,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         async with self._lock:
             if self._call is not None and self.data.active:
                 self._finish_locally(self._call, 4, OUTCOME_ENDED)
-            session, self._session = self._session, None
+            session = self._session
+            self._set_session(None)
             if session is not None:
                 with _api_errors():
                     try:
@@ -476,7 +505,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         try:
             await self.client.hang_up(self._session)
         except ConnectCallSessionError:
-            self._session = None
+            self._set_session(None)
         call.hang_up_outcome = call.hang_up_outcome or outcome
 
     async def _poll_once(self, call: _Call) -> None:
@@ -505,7 +534,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             try:
                 status = await self.client.get_status(self._session)
             except ConnectCallSessionError:
-                self._session = None
+                self._set_session(None)
                 LOGGER.warning("The login session ended during a call")
                 return self._finished(call, 3)
             except ConnectCallError as err:

@@ -1,0 +1,275 @@
+"""Faults survived: for each, no traceback, no stuck poller, availability
+right, one log line on the way down and one on recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.connectcall.const import DOMAIN
+
+from .conftest import (
+    PASSWORD,
+    SOURCE,
+    USERNAME,
+    RunningSimulator,
+    entity_id_of,
+    state_of,
+    tick,
+)
+from .test_services import commands, dial
+
+OURS = "custom_components.connectcall"
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Tracebacks logged by Home Assistant or the integration (not the
+    simulator's server side, which sees the client hang up on a huge body)."""
+    return [
+        r.name
+        for r in caplog.records
+        if (r.exc_info or r.exc_text) and r.name.startswith((OURS, "homeassistant"))
+    ]
+
+
+def our_lines(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith(OURS) and r.levelno == level
+    ]
+
+
+async def finish_call(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> None:
+    """Run the clock to the end of the call; then the poller must be gone."""
+    for _ in range(45):
+        await tick(hass, freezer)
+    requests = sim.server.count()
+    for _ in range(10):
+        await tick(hass, freezer)
+    assert sim.server.count() == requests, "poller still running"
+
+
+@pytest.mark.parametrize(
+    "fault", ["http_500", "garbage", "drop", "no_code", "doctype", "huge"]
+)
+async def test_fault_burst_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
+    await dial(hass)
+    # drop: aiohttp retries a GET once on a dropped connection, so 2 per poll.
+    ha_sim.sim.add_fault(fault, 10 if fault == "drop" else 5)
+    for _ in range(5):
+        await tick(hass, freezer)
+        assert state_of(hass, status).state == "unavailable"
+        assert state_of(hass, active).state == "unavailable"
+    await tick(hass, freezer)
+    assert state_of(hass, status).state == "destination_alerting"
+    await finish_call(hass, freezer, ha_sim)
+    assert state_of(hass, status).state == "destination_ended"
+    assert len(our_lines(caplog, logging.ERROR)) == 1
+    assert our_lines(caplog, logging.INFO) == ["Connect Call API answers again"]
+    assert not tracebacks(caplog)
+
+
+async def test_connection_refused_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The server goes away and comes back on the same port."""
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    await dial(hass)
+    coordinator = init_integration.runtime_data
+    real_endpoint = coordinator.client._endpoint
+    coordinator.client._endpoint = "http://127.0.0.1:9/api/connectcall.aspx"
+    for _ in range(3):
+        await tick(hass, freezer)
+        assert state_of(hass, status).state == "unavailable"
+    coordinator.client._endpoint = real_endpoint
+    await tick(hass, freezer)
+    assert state_of(hass, status).state == "destination_alerting"
+    assert len(our_lines(caplog, logging.ERROR)) == 1
+    assert not tracebacks(caplog)
+
+
+@pytest.mark.parametrize("code", [101, 102, 104])
+async def test_session_expiry_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    code: int,
+) -> None:
+    ha_sim.server.behaviour.expired_guid_code = code
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
+    await dial(hass)
+    ha_sim.server.expire_sessions()
+    await tick(hass, freezer)
+    assert state_of(hass, status).state == "status_unknown"
+    assert state_of(hass, active).state == "off"
+    requests = ha_sim.server.count()
+    for _ in range(5):
+        await tick(hass, freezer)
+    assert ha_sim.server.count() == requests
+    assert not tracebacks(caplog)
+    # A 102 to a command is not a refused login: no reauth until a login is.
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await dial(hass)
+    assert state_of(hass, status).state == "source_alerting"
+
+
+async def test_password_changed_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.behaviour.expired_guid_code = 102
+    await dial(hass)
+    ha_sim.server.expire_sessions()
+    ha_sim.server.accounts[USERNAME] = "changed"
+    await tick(hass, freezer)
+    with pytest.raises(Exception, match="refused the login"):
+        await dial(hass)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+
+
+async def test_two_dials_at_once_are_serialised(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await dial(hass)
+    await asyncio.gather(
+        dial(hass, destination="0611111111"), dial(hass, destination="0622222222")
+    )
+    # Each new call hung up the one before it: never two calls at once. The
+    # first call's own poll may be skipped: by then it was already replaced.
+    sent = [c for c in commands(ha_sim)[3:] if c != "getStatus"]
+    assert sent == ["hangUp", "connect", "hangUp", "connect"]
+    active = [c for c in ha_sim.server.calls if c.active(ha_sim.server.clock())]
+    assert len(active) == 1
+    assert active[0].destination == ha_sim.server.calls[-1].destination
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    for _ in range(3):
+        await tick(hass, freezer)
+    assert state_of(hass, status).state == "source_connected"
+    polls = ha_sim.server.count("getStatus")
+    await tick(hass, freezer)
+    assert ha_sim.server.count("getStatus") == polls + 1  # one poller, not two
+
+
+async def test_reload_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await dial(hass)
+    await tick(hass, freezer)
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert ha_sim.server.sessions == {}
+    assert ha_sim.server.active_call() is None
+    requests = ha_sim.server.count()
+    for _ in range(10):
+        await tick(hass, freezer)
+    assert ha_sim.server.count() == requests
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    assert state_of(hass, status).state == "idle"
+
+
+async def test_restart_during_call_ends_stale_session(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A crash left a GUID in .storage: the next start hangs up and ends it."""
+    code, guid = ha_sim.server.handle(
+        {
+            "login": USERNAME,
+            "password": PASSWORD,
+            "dest": "0612345678",
+            "source": SOURCE,
+            "type": "1",
+        }
+    )
+    assert code == 103
+    hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.{mock_config_entry.entry_id}",
+        "data": {"guid": guid},
+    }
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert commands(ha_sim) == ["login", "hangUp", "end", "login"]
+    assert ha_sim.server.sessions == {}
+    assert ha_sim.server.active_call() is None
+    assert hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}"]["data"] == {}
+
+
+async def test_session_guid_stored_and_cleared(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, dict[str, object]],
+) -> None:
+    key = f"{DOMAIN}.{init_integration.entry_id}"
+    await dial(hass)
+    await tick(hass, freezer)
+    assert hass_storage[key]["data"] == {"guid": next(iter(ha_sim.server.sessions))}
+    await hass.services.async_call(DOMAIN, "end_session", blocking=True)
+    await tick(hass, freezer)
+    assert hass_storage[key]["data"] == {}
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
+async def test_failed_hang_up_before_new_dial_keeps_following_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    await dial(hass)
+    ha_sim.sim.add_fault("huge")
+    with pytest.raises(HomeAssistantError) as err:
+        await dial(hass, destination="0687654321")
+    assert err.value.translation_key == "cannot_connect"
+    assert [c.destination for c in ha_sim.server.calls] == ["0612345678"]
+    for _ in range(4):
+        await tick(hass, freezer)
+    assert state_of(hass, status).state == "destination_alerting"  # still followed
