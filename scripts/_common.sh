@@ -11,7 +11,10 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${CONNECTCALL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connectcall}"
 ROOTFS="$CACHE/sid-root"
 # Bump to force every cached root filesystem to be rebuilt.
-ROOTFS_RECIPE="1 python3.14 python3.14-venv ca-certificates"
+# g++ and the headers: the demo's Home Assistant needs two packages that PyPI
+# has no Python 3.14 wheels of (pymicro-vad, pyspeex-noise).
+ROOTFS_PACKAGES="python3.14,python3.14-venv,python3.14-dev,g++,ca-certificates"
+ROOTFS_RECIPE="2 $ROOTFS_PACKAGES"
 ROOTFS_MAX_AGE_DAYS=30
 MIN_PY="3.14.2"
 
@@ -59,7 +62,7 @@ _build_rootfs() {
   say "building a Debian sid root with Python 3.14 in $ROOTFS (about 30 s)"
   rm -rf "$ROOTFS"
   mkdir -p "$CACHE"
-  debootstrap --variant=minbase --include=python3.14,python3.14-venv,ca-certificates \
+  debootstrap --variant=minbase --include="$ROOTFS_PACKAGES" \
     sid "$ROOTFS" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 ||
     { say "debootstrap failed; see $CACHE/debootstrap.log"; exit 1; }
   # The host's locally added CAs (TLS-inspecting proxies) for PyPI inside.
