@@ -60,6 +60,22 @@ _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _PHONE = TextSelector(TextSelectorConfig(type=TextSelectorType.TEL))
 
 
+def _account_schema(*, with_source: bool) -> probatio.Schema:
+    fields: dict[probatio.Marker, Any] = {
+        probatio.Required(CONF_USERNAME): _TEXT,
+        probatio.Required(CONF_PASSWORD): _PASSWORD,
+        probatio.Required(CONF_URL, default=DEFAULT_URL): _URL,
+    }
+    if with_source:
+        fields[probatio.Required(CONF_SOURCE)] = _PHONE
+    return probatio.Schema(fields)
+
+
+def _shown_again(user_input: dict[str, Any] | None) -> dict[str, Any]:
+    """What a form with errors shows again: everything but the password."""
+    return {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD}
+
+
 def _unique_id(url: str, username: str) -> str:
     """One entry per account: the normalised API URL plus the username."""
     return f"{url}{username}"
@@ -129,15 +145,7 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(
-                    {
-                        probatio.Required(CONF_USERNAME): _TEXT,
-                        probatio.Required(CONF_PASSWORD): _PASSWORD,
-                        probatio.Required(CONF_URL, default=DEFAULT_URL): _URL,
-                        probatio.Required(CONF_SOURCE): _PHONE,
-                    }
-                ),
-                {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD},
+                _account_schema(with_source=True), _shown_again(user_input)
             ),
             errors=errors,
         )
@@ -195,18 +203,11 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
         suggested = {
             CONF_USERNAME: entry.data[CONF_USERNAME],
             CONF_URL: entry.data[CONF_URL],
-        } | {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD}
+        } | _shown_again(user_input)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                probatio.Schema(
-                    {
-                        probatio.Required(CONF_USERNAME): _TEXT,
-                        probatio.Required(CONF_PASSWORD): _PASSWORD,
-                        probatio.Required(CONF_URL): _URL,
-                    }
-                ),
-                suggested,
+                _account_schema(with_source=False), suggested
             ),
             errors=errors,
         )
