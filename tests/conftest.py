@@ -182,3 +182,22 @@ def state_of(hass: HomeAssistant, entity_id: str) -> State:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
     return state
+
+
+async def assert_quiet(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    sim: RunningSimulator,
+    seconds: int,
+) -> None:
+    """Time passes and the simulator hears nothing: no poller is left."""
+    requests = sim.server.count()
+    for _ in range(seconds):
+        await tick(hass, freezer)
+    assert sim.server.count() == requests, "requests outside a call"
+
+
+def hang_up_offset(sim: RunningSimulator) -> float:
+    """Seconds from the last call's start to the first hangUp the server saw."""
+    hang_up = next(r for r in sim.server.requests if r.command == "hangUp")
+    return hang_up.at - sim.server.calls[-1].started

@@ -6,7 +6,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import DEST, RunningSimulator, entity_id_of, state_of, tick
+from .conftest import DEST, RunningSimulator, assert_quiet, entity_id_of, state_of, tick
 
 
 async def test_whole_call_each_state_within_one_poll(
@@ -53,10 +53,7 @@ async def test_whole_call_each_state_within_one_poll(
     )
     # One getStatus per second from the dial to the final state, then none.
     assert ha_sim.server.count("getStatus") == 40
-    requests = ha_sim.server.count()
-    for _ in range(30):
-        await tick(hass, freezer)
-    assert ha_sim.server.count() == requests
+    await assert_quiet(hass, freezer, ha_sim, 30)
 
 
 async def test_poll_interval_option(

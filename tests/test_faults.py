@@ -21,6 +21,7 @@ from .conftest import (
     SOURCE,
     USERNAME,
     RunningSimulator,
+    assert_quiet,
     entity_id_of,
     state_of,
     tick,
@@ -54,10 +55,7 @@ async def finish_call(
     """Run the clock to the end of the call; then the poller must be gone."""
     for _ in range(45):
         await tick(hass, freezer)
-    requests = sim.server.count()
-    for _ in range(10):
-        await tick(hass, freezer)
-    assert sim.server.count() == requests, "poller still running"
+    await assert_quiet(hass, freezer, sim, 10)
 
 
 @pytest.mark.parametrize(
@@ -130,10 +128,7 @@ async def test_session_expiry_mid_call(
     await tick(hass, freezer)
     assert state_of(hass, status).state == "status_unknown"
     assert state_of(hass, active).state == "off"
-    requests = ha_sim.server.count()
-    for _ in range(5):
-        await tick(hass, freezer)
-    assert ha_sim.server.count() == requests
+    await assert_quiet(hass, freezer, ha_sim, 5)
     assert not tracebacks(caplog)
     # A 102 to a command is not a refused login: no reauth until a login is.
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -198,10 +193,7 @@ async def test_reload_mid_call(
     assert init_integration.state is ConfigEntryState.LOADED
     assert ha_sim.server.sessions == {}
     assert ha_sim.server.active_call() is None
-    requests = ha_sim.server.count()
-    for _ in range(10):
-        await tick(hass, freezer)
-    assert ha_sim.server.count() == requests
+    await assert_quiet(hass, freezer, ha_sim, 10)
     status = entity_id_of(hass, init_integration, "sensor", "call_status")
     assert state_of(hass, status).state == "idle"
 

@@ -19,7 +19,9 @@ from .conftest import (
     DEST,
     SOURCE,
     RunningSimulator,
+    assert_quiet,
     entity_id_of,
+    hang_up_offset,
     settle,
     state_of,
     tick,
@@ -263,8 +265,7 @@ async def test_ring_timeout_hangs_up(
     ha_sim.server.default_scenario = "ringing_forever"
     response = await dial_waiting(hass, freezer, ring_timeout=10)
     assert response["outcome"] == "no_answer"
-    hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
-    assert hang_up.at - ha_sim.server.calls[-1].started == 10
+    assert hang_up_offset(ha_sim) == 10
 
 
 async def test_server_hang_up_before_answer_is_ended(
@@ -321,8 +322,7 @@ async def test_wait_bound_from_options(
     ha_sim.server.default_scenario = "ringing_forever"
     response = await dial_waiting(hass, freezer)
     assert response["outcome"] == "no_answer"
-    hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
-    assert hang_up.at - ha_sim.server.calls[-1].started == 20
+    assert hang_up_offset(ha_sim) == 20
 
 
 async def test_wait_default_bound(
@@ -332,8 +332,7 @@ async def test_wait_default_bound(
     ha_sim.server.default_scenario = "ringing_forever"
     response = await dial_waiting(hass, freezer)
     assert response["outcome"] == "no_answer"
-    hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
-    assert 120 <= hang_up.at - ha_sim.server.calls[-1].started <= 126
+    assert 120 <= hang_up_offset(ha_sim) <= 126
     assert ha_sim.server.active_call() is None
 
 
@@ -384,10 +383,7 @@ async def test_hang_up(
     status = entity_id_of(hass, init_integration, "sensor", "call_status")
     assert state_of(hass, status).state == "hung_up"
     assert ha_sim.server.active_call() is None
-    requests = ha_sim.server.count()
-    for _ in range(5):
-        await tick(hass, freezer)
-    assert ha_sim.server.count() == requests
+    await assert_quiet(hass, freezer, ha_sim, 5)
 
 
 async def test_hang_up_on_server_that_keeps_reporting(
@@ -488,9 +484,7 @@ async def test_session_lost_mid_call(
     await tick(hass, freezer)
     status = entity_id_of(hass, init_integration, "sensor", "call_status")
     assert state_of(hass, status).state == "status_unknown"
-    requests = ha_sim.server.count()
-    await tick(hass, freezer)
-    assert ha_sim.server.count() == requests
+    await assert_quiet(hass, freezer, ha_sim, 1)
     await dial(hass)
     assert commands(ha_sim)[-3:] == ["getStatus", "login", "getStatus"]
 
