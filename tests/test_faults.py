@@ -4,15 +4,20 @@ right, one log line on the way down and one on recovery."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.connectcall.const import DOMAIN
 
@@ -23,6 +28,7 @@ from .conftest import (
     RunningSimulator,
     assert_quiet,
     entity_id_of,
+    settle,
     state_of,
     tick,
 )
@@ -265,3 +271,37 @@ async def test_failed_hang_up_before_new_dial_keeps_following_call(
     for _ in range(4):
         await tick(hass, freezer)
     assert state_of(hass, status).state == "destination_alerting"  # still followed
+
+
+async def test_server_timeouts_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Answers slower than the request timeout: unavailable, then back."""
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.connectcall.REQUEST_TIMEOUT", 0.2):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    status = entity_id_of(hass, mock_config_entry, "sensor", "call_status")
+    await dial(hass)
+    ha_sim.sim.delay = 0.5  # the simulator sleeps on the (frozen) loop clock
+    ha_sim.sim.add_fault("slow", 3)
+    for _ in range(3):
+        # The poll goes out; then 0.3 s pass, so its 0.2 s timeout fires
+        # (block_till_done would wait for the poll forever on a frozen clock).
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        for _ in range(50):
+            await asyncio.sleep(0)
+        freezer.tick(timedelta(seconds=0.3))
+        async_fire_time_changed(hass)
+        await settle(hass)
+        assert state_of(hass, status).state == "unavailable"
+    await tick(hass, freezer)
+    assert state_of(hass, status).state == "destination_alerting"
+    assert len(our_lines(caplog, logging.ERROR)) == 1
+    assert our_lines(caplog, logging.INFO) == ["Connect Call API answers again"]
+    assert not tracebacks(caplog)

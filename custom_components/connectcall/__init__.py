@@ -16,7 +16,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ConnectCallClient
-from .const import DOMAIN, STORAGE_VERSION
+from .const import DOMAIN, REQUEST_TIMEOUT, STORAGE_VERSION
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
@@ -38,6 +38,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectCallConfigEntry) 
         entry.data[CONF_USERNAME],
         entry.data[CONF_PASSWORD],
         entry.data[CONF_URL],
+        request_timeout=REQUEST_TIMEOUT,
     )
     async_check_url(hass, entry.entry_id, dict(entry.data))
     coordinator = ConnectCallCoordinator(hass, entry, client)

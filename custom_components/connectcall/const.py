@@ -26,6 +26,8 @@ DEFAULT_WAIT_RING: Final = 120.0
 WAIT_SLACK: Final = 5.0
 # Polling that keeps failing this long gives the call up.
 POLL_GIVE_UP: Final = 300.0
+# Seconds a request may take before it counts as a connection failure.
+REQUEST_TIMEOUT: Final = 10.0
 # Ending the session on unload / stop must not hold Home Assistant up.
 SHUTDOWN_TIMEOUT: Final = 5.0
 STORAGE_VERSION: Final = 1
