@@ -305,3 +305,24 @@ async def test_server_timeouts_mid_call(
     assert len(our_lines(caplog, logging.ERROR)) == 1
     assert our_lines(caplog, logging.INFO) == ["Connect Call API answers again"]
     assert not tracebacks(caplog)
+
+
+async def test_stale_session_kept_while_server_unreachable(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {"guid": "stale"},
+    }
+    ha_sim.sim.add_fault("http_500", 6)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert hass_storage[key]["data"] == {"guid": "stale"}

@@ -211,7 +211,6 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         if guid := stored.get("guid"):
             LOGGER.info("Ending the login session left open by the last run")
             await self.client.close(Session(guid))
-            await self._store.async_save({})
         try:
             await self.client.verify()
         except ConnectCallAuthenticationError as err:
@@ -219,9 +218,12 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
         except ConnectCallError as err:
+            # Unreachable: the stale GUID stays stored for the next attempt.
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key="cannot_connect"
             ) from err
+        if guid:
+            await self._store.async_save({})
 
     async def _async_update_data(self) -> CallState:
         """A manual refresh: a request only while a call is in progress."""
