@@ -201,3 +201,19 @@ def hang_up_offset(sim: RunningSimulator) -> float:
     """Seconds from the last call's start to the first hangUp the server saw."""
     hang_up = next(r for r in sim.server.requests if r.command == "hangUp")
     return hang_up.at - sim.server.calls[-1].started
+
+
+def call_status(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """The call-status sensor's state."""
+    return state_of(hass, entity_id_of(hass, entry, "sensor", "call_status")).state
+
+
+def second_account(sim: RunningSimulator, first: MockConfigEntry) -> MockConfigEntry:
+    """Another account ("bob") on the same simulator, not yet added."""
+    sim.server.accounts["bob"] = "bobs"
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="bob",
+        unique_id=f"{sim.url}bob",
+        data=dict(first.data) | {"username": "bob", "password": "bobs"},
+    )

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 import shutil
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -45,6 +46,34 @@ async def run_clock(
             await asyncio.sleep(0)
 
 
+async def use_doorbell_blueprint(
+    hass: HomeAssistant, entry: MockConfigEntry, **inputs: Any
+) -> None:
+    """An automation from doorbell_call.yaml whose fallback fires an event."""
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "use_blueprint": {
+                    "path": "connectcall/doorbell_call.yaml",
+                    "input": {
+                        "account": entry.entry_id,
+                        "numbers": ["0611111111", "0622222222"],
+                        "no_answer": [
+                            {
+                                "event": "nobody_answered",
+                                "event_data": {"outcome": "{{ call.outcome }}"},
+                            }
+                        ],
+                    }
+                    | inputs,
+                }
+            }
+        },
+    )
+
+
 async def test_doorbell_nobody_answers(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -54,29 +83,12 @@ async def test_doorbell_nobody_answers(
     ha_sim.server.default_scenario = "ringing_forever"
     hass.states.async_set("binary_sensor.doorbell", "off")
     fallback = async_capture_events(hass, "nobody_answered")
-    assert await async_setup_component(
+    await use_doorbell_blueprint(
         hass,
-        "automation",
-        {
-            "automation": {
-                "use_blueprint": {
-                    "path": "connectcall/doorbell_call.yaml",
-                    "input": {
-                        "doorbell": "binary_sensor.doorbell",
-                        "account": init_integration.entry_id,
-                        "source": "",
-                        "numbers": ["0611111111", "0622222222"],
-                        "ring_timeout": 10,
-                        "no_answer": [
-                            {
-                                "event": "nobody_answered",
-                                "event_data": {"outcome": "{{ call.outcome }}"},
-                            }
-                        ],
-                    },
-                }
-            }
-        },
+        init_integration,
+        doorbell="binary_sensor.doorbell",
+        source="",
+        ring_timeout=10,
     )
     await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.doorbell", "on")
@@ -99,23 +111,7 @@ async def test_doorbell_answered_no_fallback(
     ha_sim.server.scenarios = {"0611111111": "busy", "0622222222": "answered"}
     fallback = async_capture_events(hass, "nobody_answered")
     hass.states.async_set("event.doorbell", "2026-11-26T12:00:00+00:00")
-    assert await async_setup_component(
-        hass,
-        "automation",
-        {
-            "automation": {
-                "use_blueprint": {
-                    "path": "connectcall/doorbell_call.yaml",
-                    "input": {
-                        "doorbell": "event.doorbell",
-                        "account": init_integration.entry_id,
-                        "numbers": ["0611111111", "0622222222"],
-                        "no_answer": [{"event": "nobody_answered"}],
-                    },
-                }
-            }
-        },
-    )
+    await use_doorbell_blueprint(hass, init_integration, doorbell="event.doorbell")
     await hass.async_block_till_done()
     assert ha_sim.server.calls == []  # the entity's state is not a press
     hass.states.async_set("event.doorbell", "2026-11-26T12:00:05+00:00")

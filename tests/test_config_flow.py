@@ -13,7 +13,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import PASSWORD, SOURCE, USERNAME, RunningSimulator
+from .conftest import (
+    PASSWORD,
+    SOURCE,
+    USERNAME,
+    RunningSimulator,
+    second_account,
+)
 
 
 def _user_input(sim: RunningSimulator, **changes: str) -> dict[str, Any]:
@@ -211,13 +217,7 @@ async def test_reconfigure(
 async def test_reconfigure_onto_configured_account(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
-    ha_sim.server.accounts["bob"] = "bobs"
-    other = MockConfigEntry(
-        domain=DOMAIN,
-        title="bob",
-        unique_id=f"{ha_sim.url}bob",
-        data=_user_input(ha_sim, username="bob", password="bobs"),
-    )
+    other = second_account(ha_sim, init_integration)
     other.add_to_hass(hass)
     result = await init_integration.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(

@@ -13,7 +13,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import SOURCE, RunningSimulator, entity_id_of, state_of
+from .conftest import (
+    SOURCE,
+    RunningSimulator,
+    call_status,
+    entity_id_of,
+    state_of,
+)
 
 MUM = "+31 6 1111 2222"
 
@@ -47,7 +53,6 @@ async def test_add_contact_without_reload(
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
     sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
     assert init_integration.subentries[sub_id].data == {"number": "+31611112222"}
     button = contact_button(hass, init_integration, sub_id)
@@ -60,7 +65,7 @@ async def test_add_contact_without_reload(
     assert device.config_subentry_id == sub_id
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     # The account's own device and entities are untouched; nothing reloaded.
-    assert state_of(hass, status).state == "idle"
+    assert call_status(hass, init_integration) == "idle"
     assert [r.command for r in ha_sim.server.requests] == ["login"]
 
 

@@ -23,7 +23,14 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
-from .conftest import DEST, RunningSimulator, entity_id_of, state_of, tick
+from .conftest import (
+    DEST,
+    RunningSimulator,
+    call_status,
+    entity_id_of,
+    state_of,
+    tick,
+)
 from .test_services import dial, dial_waiting
 
 
@@ -223,14 +230,13 @@ async def test_button_available_during_outage_and_hangs_up(
     await dial(hass)
     ha_sim.sim.add_fault("http_500")
     await tick(hass, freezer)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "unavailable"
+    assert call_status(hass, init_integration) == "unavailable"
     assert state_of(hass, button).state != "unavailable"
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
     )
     assert ha_sim.server.active_call() is None
-    assert state_of(hass, status).state == "hung_up"
+    assert call_status(hass, init_integration) == "hung_up"
 
 
 async def test_destination_not_recorded(

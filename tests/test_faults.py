@@ -27,6 +27,7 @@ from .conftest import (
     USERNAME,
     RunningSimulator,
     assert_quiet,
+    call_status,
     entity_id_of,
     settle,
     state_of,
@@ -45,6 +46,13 @@ def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
         for r in caplog.records
         if (r.exc_info or r.exc_text) and r.name.startswith((OURS, "homeassistant"))
     ]
+
+
+def assert_down_once_up_once(caplog: pytest.LogCaptureFixture) -> None:
+    """One error on the way down, one line on recovery, no traceback."""
+    assert len(our_lines(caplog, logging.ERROR)) == 1
+    assert our_lines(caplog, logging.INFO) == ["Connect Call API answers again"]
+    assert not tracebacks(caplog)
 
 
 def our_lines(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
@@ -76,22 +84,19 @@ async def test_fault_burst_mid_call(
     fault: str,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
     active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
     await dial(hass)
     # drop: aiohttp retries a GET once on a dropped connection, so 2 per poll.
     ha_sim.sim.add_fault(fault, 10 if fault == "drop" else 5)
     for _ in range(5):
         await tick(hass, freezer)
-        assert state_of(hass, status).state == "unavailable"
+        assert call_status(hass, init_integration) == "unavailable"
         assert state_of(hass, active).state == "unavailable"
     await tick(hass, freezer)
-    assert state_of(hass, status).state == "destination_alerting"
+    assert call_status(hass, init_integration) == "destination_alerting"
     await finish_call(hass, freezer, ha_sim)
-    assert state_of(hass, status).state == "destination_ended"
-    assert len(our_lines(caplog, logging.ERROR)) == 1
-    assert our_lines(caplog, logging.INFO) == ["Connect Call API answers again"]
-    assert not tracebacks(caplog)
+    assert call_status(hass, init_integration) == "destination_ended"
+    assert_down_once_up_once(caplog)
 
 
 async def test_connection_refused_mid_call(
@@ -102,17 +107,16 @@ async def test_connection_refused_mid_call(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The server goes away and comes back on the same port."""
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
     await dial(hass)
     coordinator = init_integration.runtime_data
     real_endpoint = coordinator.client._endpoint
     coordinator.client._endpoint = "http://127.0.0.1:9/api/connectcall.aspx"
     for _ in range(3):
         await tick(hass, freezer)
-        assert state_of(hass, status).state == "unavailable"
+        assert call_status(hass, init_integration) == "unavailable"
     coordinator.client._endpoint = real_endpoint
     await tick(hass, freezer)
-    assert state_of(hass, status).state == "destination_alerting"
+    assert call_status(hass, init_integration) == "destination_alerting"
     assert len(our_lines(caplog, logging.ERROR)) == 1
     assert not tracebacks(caplog)
 
@@ -127,19 +131,18 @@ async def test_session_expiry_mid_call(
     code: int,
 ) -> None:
     ha_sim.server.behaviour.expired_guid_code = code
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
     active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
     await dial(hass)
     ha_sim.server.expire_sessions()
     await tick(hass, freezer)
-    assert state_of(hass, status).state == "status_unknown"
+    assert call_status(hass, init_integration) == "status_unknown"
     assert state_of(hass, active).state == "off"
     await assert_quiet(hass, freezer, ha_sim, 5)
     assert not tracebacks(caplog)
     # A 102 to a command is not a refused login: no reauth until a login is.
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     await dial(hass)
-    assert state_of(hass, status).state == "source_alerting"
+    assert call_status(hass, init_integration) == "source_alerting"
 
 
 async def test_password_changed_mid_call(
@@ -177,10 +180,9 @@ async def test_two_dials_at_once_are_serialised(
     active = [c for c in ha_sim.server.calls if c.active(ha_sim.server.clock())]
     assert len(active) == 1
     assert active[0].destination == ha_sim.server.calls[-1].destination
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
     for _ in range(3):
         await tick(hass, freezer)
-    assert state_of(hass, status).state == "source_connected"
+    assert call_status(hass, init_integration) == "source_connected"
     polls = ha_sim.server.count("getStatus")
     await tick(hass, freezer)
     assert ha_sim.server.count("getStatus") == polls + 1  # one poller, not two
@@ -200,8 +202,7 @@ async def test_reload_mid_call(
     assert ha_sim.server.sessions == {}
     assert ha_sim.server.active_call() is None
     await assert_quiet(hass, freezer, ha_sim, 10)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "idle"
+    assert call_status(hass, init_integration) == "idle"
 
 
 async def test_restart_during_call_ends_stale_session(
@@ -261,7 +262,6 @@ async def test_failed_hang_up_before_new_dial_keeps_following_call(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
     await dial(hass)
     ha_sim.sim.add_fault("huge")
     with pytest.raises(HomeAssistantError) as err:
@@ -270,7 +270,8 @@ async def test_failed_hang_up_before_new_dial_keeps_following_call(
     assert [c.destination for c in ha_sim.server.calls] == ["0612345678"]
     for _ in range(4):
         await tick(hass, freezer)
-    assert state_of(hass, status).state == "destination_alerting"  # still followed
+    # Still followed: the first call's status keeps moving.
+    assert call_status(hass, init_integration) == "destination_alerting"
 
 
 async def test_server_timeouts_mid_call(
@@ -285,7 +286,6 @@ async def test_server_timeouts_mid_call(
     with patch("custom_components.connectcall.REQUEST_TIMEOUT", 0.2):
         await hass.config_entries.async_setup(mock_config_entry.entry_id)
         await hass.async_block_till_done()
-    status = entity_id_of(hass, mock_config_entry, "sensor", "call_status")
     await dial(hass)
     ha_sim.sim.delay = 0.5  # the simulator sleeps on the (frozen) loop clock
     ha_sim.sim.add_fault("slow", 3)
@@ -299,12 +299,10 @@ async def test_server_timeouts_mid_call(
         freezer.tick(timedelta(seconds=0.3))
         async_fire_time_changed(hass)
         await settle(hass)
-        assert state_of(hass, status).state == "unavailable"
+        assert call_status(hass, mock_config_entry) == "unavailable"
     await tick(hass, freezer)
-    assert state_of(hass, status).state == "destination_alerting"
-    assert len(our_lines(caplog, logging.ERROR)) == 1
-    assert our_lines(caplog, logging.INFO) == ["Connect Call API answers again"]
-    assert not tracebacks(caplog)
+    assert call_status(hass, mock_config_entry) == "destination_alerting"
+    assert_down_once_up_once(caplog)
 
 
 async def test_stale_session_kept_while_server_unreachable(

@@ -20,10 +20,10 @@ from .conftest import (
     SOURCE,
     RunningSimulator,
     assert_quiet,
-    entity_id_of,
+    call_status,
     hang_up_offset,
+    second_account,
     settle,
-    state_of,
     tick,
 )
 
@@ -109,13 +109,7 @@ async def test_unknown_entry(hass: HomeAssistant, ha_sim: RunningSimulator) -> N
 async def test_entry_required_with_two_accounts(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
-    ha_sim.server.accounts["bob"] = "bobs"
-    other = MockConfigEntry(
-        domain=DOMAIN,
-        title="bob",
-        unique_id=f"{ha_sim.url}bob",
-        data=dict(init_integration.data) | {"username": "bob", "password": "bobs"},
-    )
+    other = second_account(ha_sim, init_integration)
     other.add_to_hass(hass)
     await hass.config_entries.async_setup(other.entry_id)
     await hass.async_block_till_done()
@@ -255,17 +249,7 @@ async def test_wait_outcomes(
     assert response["attempts"] == [{"destination": DEST, "outcome": outcome}]
     if outcome == "answered":
         await tick(hass, freezer)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == state
-
-
-async def test_ring_timeout_hangs_up(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
-) -> None:
-    ha_sim.server.default_scenario = "ringing_forever"
-    response = await dial_waiting(hass, freezer, ring_timeout=10)
-    assert response["outcome"] == "no_answer"
-    assert hang_up_offset(ha_sim) == 10
+    assert call_status(hass, init_integration) == state
 
 
 async def test_server_hang_up_before_answer_is_ended(
@@ -291,8 +275,7 @@ async def test_ring_timeout_hang_up_retried_after_failure(
     assert ha_sim.server.active_call() is not None
     await tick(hass, freezer)
     assert ha_sim.server.active_call() is None
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "hung_up"
+    assert call_status(hass, init_integration) == "hung_up"
 
 
 async def test_ring_timeout_without_wait(
@@ -305,34 +288,33 @@ async def test_ring_timeout_without_wait(
     await dial(hass, ring_timeout=5)
     for _ in range(7):
         await tick(hass, freezer)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "hung_up"
+    assert call_status(hass, init_integration) == "hung_up"
     assert commands(ha_sim).count("hangUp") == 1
 
 
-async def test_wait_bound_from_options(
+@pytest.mark.parametrize(
+    ("data", "options", "low", "high"),
+    [
+        ({"ring_timeout": 10}, {}, 10, 10),  # the dial's own bound
+        ({}, {"ring_timeout": 20}, 20, 20),  # the options' default
+        ({}, {}, 120, 126),  # nothing bounds the ring: 120 s (+ slack)
+    ],
+)
+async def test_wait_bounded_hangs_up(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    data: dict[str, Any],
+    options: dict[str, Any],
+    low: int,
+    high: int,
 ) -> None:
-    hass.config_entries.async_update_entry(
-        init_integration, options={"ring_timeout": 20}
-    )
+    hass.config_entries.async_update_entry(init_integration, options=options)
     ha_sim.server.default_scenario = "ringing_forever"
-    response = await dial_waiting(hass, freezer)
+    response = await dial_waiting(hass, freezer, **data)
     assert response["outcome"] == "no_answer"
-    assert hang_up_offset(ha_sim) == 20
-
-
-async def test_wait_default_bound(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
-) -> None:
-    """Nothing bounds the ring: wait gives up after 120 s (+ slack) and hangs up."""
-    ha_sim.server.default_scenario = "ringing_forever"
-    response = await dial_waiting(hass, freezer)
-    assert response["outcome"] == "no_answer"
-    assert 120 <= hang_up_offset(ha_sim) <= 126
+    assert low <= hang_up_offset(ha_sim) <= high
     assert ha_sim.server.active_call() is None
 
 
@@ -349,8 +331,7 @@ async def test_max_duration(
     hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
     # Answered (29) at 8 s; hung up 10 s later.
     assert hang_up.at - ha_sim.server.calls[-1].started == 18
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "hung_up"
+    assert call_status(hass, init_integration) == "hung_up"
 
 
 async def test_cancelled_wait_leaves_call(
@@ -380,8 +361,7 @@ async def test_hang_up(
     await dial(hass)
     await tick(hass, freezer)
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "hung_up"
+    assert call_status(hass, init_integration) == "hung_up"
     assert ha_sim.server.active_call() is None
     await assert_quiet(hass, freezer, ha_sim, 5)
 
@@ -397,8 +377,7 @@ async def test_hang_up_on_server_that_keeps_reporting(
     ha_sim.server.behaviour.hangup_effective = False
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
     assert ha_sim.server.active_call() is not None
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "hung_up"
+    assert call_status(hass, init_integration) == "hung_up"
 
 
 async def test_end_session(
@@ -409,8 +388,7 @@ async def test_end_session(
     await dial(hass)
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
     assert ha_sim.server.sessions == {}
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "hung_up"
+    assert call_status(hass, init_integration) == "hung_up"
     await dial(hass)
     assert commands(ha_sim)[-2:] == ["login", "getStatus"]
 
@@ -435,14 +413,13 @@ async def test_poll_failures_unavailable_and_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
     await dial(hass)
     ha_sim.sim.add_fault("http_500", 3)
     for _ in range(3):
         await tick(hass, freezer)
-        assert state_of(hass, status).state == "unavailable"
+        assert call_status(hass, init_integration) == "unavailable"
     await tick(hass, freezer)
-    assert state_of(hass, status).state == "destination_alerting"  # t = 4 s
+    assert call_status(hass, init_integration) == "destination_alerting"  # t = 4 s
     ours = [
         r for r in caplog.records if r.name.startswith("custom_components.connectcall")
     ]
@@ -469,8 +446,7 @@ async def test_poll_gives_up_after_long_outage(
     for _ in range(5):
         await tick(hass, freezer)
     assert ha_sim.server.count() == polls  # the poller stopped
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "status_unknown"
+    assert call_status(hass, init_integration) == "status_unknown"
 
 
 async def test_session_lost_mid_call(
@@ -482,8 +458,7 @@ async def test_session_lost_mid_call(
     await dial(hass)
     ha_sim.server.expire_sessions()
     await tick(hass, freezer)
-    status = entity_id_of(hass, init_integration, "sensor", "call_status")
-    assert state_of(hass, status).state == "status_unknown"
+    assert call_status(hass, init_integration) == "status_unknown"
     await assert_quiet(hass, freezer, ha_sim, 1)
     await dial(hass)
     assert commands(ha_sim)[-3:] == ["getStatus", "login", "getStatus"]
