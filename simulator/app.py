@@ -9,17 +9,41 @@ from typing import Any
 
 from aiohttp import web
 
-from .core import SCENARIOS, Behaviour, ConnectCallServer
+from .core import (
+    COMMANDS,
+    HTTP_500,
+    SCENARIOS,
+    Behaviour,
+    ConnectCallServer,
+    command_of,
+)
 
 FAULTS = (
+    # Answered in the server's place: the server never sees the request.
     "http_500",  # an HTTP 500 page
-    "slow",  # answer after `delay` seconds (real time)
     "drop",  # close the connection without an answer
     "garbage",  # a body that is not XML
     "no_code",  # XML without a <code>
     "doctype",  # XML with a DOCTYPE and an entity
     "huge",  # a body far beyond any real answer
+    # The server handles the request; only the answer is odd.
+    "slow",  # wait `delay` seconds, then handle and answer
+    "late",  # handle at once, answer after `delay` seconds
+    "drop_after",  # handle, then close the connection without an answer
+    "chunked",  # a chunked answer in two pieces, `chunk_pause` seconds apart
 )
+_CANNED = {
+    "garbage": b"<html><body>Runtime Error</body>",
+    "no_code": b"<response><message>OK</message></response>",
+    "doctype": (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]>'
+        b"<response><code>&a;</code></response>"
+    ),
+    "huge": b"<response><code>100</code><message>"
+    + b"x" * 100_000
+    + b"</message></response>",
+}
+_ERROR_PAGE = "<html><body><h1>Server Error</h1></body></html>"
 
 
 @dataclass
@@ -31,6 +55,8 @@ class Format:
     content_type: str = "text/xml"
     uppercase: bool = False
     indent: bool = False
+    # A default namespace on the root: <response xmlns="...">.
+    namespace: str | None = None
 
 
 @dataclass
@@ -39,24 +65,40 @@ class Simulator:
 
     server: ConnectCallServer = field(default_factory=ConnectCallServer)
     format: Format = field(default_factory=Format)
-    faults: deque[str] = field(default_factory=deque)
+    # Pending faults as (kind, command); command None: any request.
+    faults: deque[tuple[str, str | None]] = field(default_factory=deque)
+    # Seconds `slow` and `late` wait (on the event loop's clock).
     delay: float = 5.0
+    # Seconds between the two pieces of a `chunked` answer.
+    chunk_pause: float = 0.5
     # Answer every API request with this (code, message), whatever it asks.
     forced: tuple[int, str] | None = None
 
-    def add_fault(self, kind: str, count: int = 1) -> None:
-        """Answer the next ``count`` requests with ``kind``."""
+    def add_fault(self, kind: str, count: int = 1, command: str | None = None) -> None:
+        """Answer the next ``count`` requests (of ``command`` only) with ``kind``."""
         if kind not in FAULTS:
             raise ValueError(kind)
-        self.faults.extend([kind] * count)
+        if command is not None and command not in COMMANDS:
+            raise ValueError(command)
+        self.faults.extend([(kind, command)] * count)
+
+    def take_fault(self, command: str) -> str | None:
+        """The first pending fault meant for ``command``, removed; else None."""
+        for fault in self.faults:
+            if fault[1] in (None, command):
+                self.faults.remove(fault)
+                return fault[0]
+        return None
 
     def render(self, code: int, message: str) -> bytes:
         """The XML answer in the configured format."""
         tags = ("RESPONSE", "CODE", "MESSAGE") if self.format.uppercase else None
         root, code_tag, msg_tag = tags or ("response", "code", "message")
         sep = "\r\n  " if self.format.indent else "\n"
+        ns = self.format.namespace
+        xmlns = "" if ns is None else f' xmlns="{_escape(ns)}"'
         text = (
-            f"<{root}>{sep}<{code_tag}>{code}</{code_tag}>{sep}"
+            f"<{root}{xmlns}>{sep}<{code_tag}>{code}</{code_tag}>{sep}"
             f"<{msg_tag}>{_escape(message)}</{msg_tag}>\n</{root}>\n"
         )
         if self.format.declaration:
@@ -65,7 +107,10 @@ class Simulator:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text or attribute value, escaped for XML."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        text = text.replace(char, entity)
+    return text
 
 
 SIM_KEY = web.AppKey("simulator", Simulator)
@@ -73,40 +118,71 @@ SIM_KEY = web.AppKey("simulator", Simulator)
 
 async def _api(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIM_KEY]
-    fault = sim.faults.popleft() if sim.faults else None
+    fault = sim.take_fault(command_of(request.query))
+    # Recorded on arrival, so faulted requests count and keep their order.
+    seen = sim.server.record(request.query, request.rel_url.raw_query_string, fault)
+    if fault == "http_500":
+        return web.Response(status=500, text=_ERROR_PAGE, content_type="text/html")
+    if fault == "drop":
+        _abort(request)
+        return web.Response()
+    if fault in _CANNED:
+        return web.Response(body=_CANNED[fault], content_type="text/xml")
     if fault == "slow":
         await asyncio.sleep(sim.delay)
-    elif fault == "drop":
-        assert request.transport is not None
-        request.transport.abort()
+    seen.code, message = sim.forced or sim.server.answer(request.query)
+    if fault == "drop_after":
+        _abort(request)
         return web.Response()
-    elif fault == "http_500":
-        return web.Response(status=500, text="<html>Server Error</html>")
-    elif fault is not None:
-        body = {
-            "garbage": b"<html><body>Runtime Error</body>",
-            "no_code": b"<response><message>OK</message></response>",
-            "doctype": (
-                b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]>'
-                b"<response><code>&a;</code></response>"
-            ),
-            "huge": b"<response><code>100</code><message>"
-            + b"x" * 100_000
-            + b"</message></response>",
-        }[fault]
-        return web.Response(body=body, content_type="text/xml")
-    code, message = sim.forced or sim.server.handle(request.query)
-    ctype = sim.format.content_type
-    return web.Response(body=sim.render(code, message), content_type=ctype)
+    if seen.code == HTTP_500:
+        return web.Response(status=500, text=_ERROR_PAGE, content_type="text/html")
+    body = sim.render(seen.code, message)
+    if fault == "late":
+        await asyncio.sleep(sim.delay)
+    if fault == "chunked":
+        return await _send_chunked(request, body, sim)
+    return web.Response(body=body, content_type=sim.format.content_type)
+
+
+def _abort(request: web.Request) -> None:
+    """Cut the connection: the client gets no answer at all."""
+    assert request.transport is not None
+    request.transport.abort()
+
+
+async def _send_chunked(
+    request: web.Request, body: bytes, sim: Simulator
+) -> web.StreamResponse:
+    """The answer in two chunks, split mid-XML, with a pause between them."""
+    response = web.StreamResponse()
+    response.content_type = sim.format.content_type
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    half = len(body) // 2
+    await response.write(body[:half])
+    await asyncio.sleep(sim.chunk_pause)
+    await response.write(body[half:])
+    await response.write_eof()
+    return response
 
 
 async def _control_get(request: web.Request) -> web.Response:
-    server = request.app[SIM_KEY].server
+    sim = request.app[SIM_KEY]
+    server = sim.server
     return web.json_response(
         {
             "requests": server.count(),
+            # Never the raw query: it holds the password.
+            "last_requests": [
+                {"command": r.command, "code": r.code, "fault": r.fault}
+                for r in server.requests[-10:]
+            ],
+            "faults": [{"kind": k, "command": c} for k, c in sim.faults],
+            "delay": sim.delay,
+            "chunk_pause": sim.chunk_pause,
             "sessions": len(server.sessions),
             "behaviour": asdict(server.behaviour),
+            "format": asdict(sim.format),
             "scenarios": server.scenarios,
             "default_scenario": server.default_scenario,
             "available_scenarios": sorted(SCENARIOS),
@@ -131,7 +207,12 @@ async def _control_post(request: web.Request) -> web.Response:
             else:
                 sim.server.default_scenario = data["scenario"]
         if "fault" in data:
-            sim.add_fault(data["fault"], int(data.get("count", 1)))
+            sim.add_fault(data["fault"], int(data.get("count", 1)), data.get("command"))
+        for knob in ("delay", "chunk_pause"):
+            if knob in data:
+                if (seconds := float(data[knob])) < 0:
+                    raise ValueError(f"{knob}: {seconds}")
+                setattr(sim, knob, seconds)
         if "behaviour" in data:
             sim.server.behaviour = Behaviour(
                 **asdict(sim.server.behaviour) | data["behaviour"]

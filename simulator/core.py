@@ -45,6 +45,11 @@ RESPONSE_TEXT = {
     105: "NoChanges",
 }
 FINAL = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
+# Not an API code: the answer is an HTTP 500 page (``expired_guid_http_500``).
+HTTP_500 = 500
+# What :class:`Request` records as the command; "login" is any request with
+# a ``login`` parameter, as the server dispatches on it before ``cmd``.
+COMMANDS = ("login", "connect", "getStatus", "hangUp", "end")
 
 # Type 1 rings the source first; the destination rings once it answers.
 _SOURCE_ANSWERS: Timeline = ((0, 27), (3, 28), (4, 26))
@@ -97,6 +102,24 @@ class Behaviour:
     single_session: bool = False
     # False: ``hangUp`` answers 100 but the call goes on (a lagging server).
     hangup_effective: bool = True
+    # For this long after a ``connect`` placed a new call, ``getStatus`` still
+    # answers the previous call's last code (a lagging server).
+    stale_status_seconds: float = 0.0
+    # False: ``end`` closes the session but its call goes on.
+    end_hangs_up: bool = True
+    # A command on an unknown, ended or expired GUID gets an HTTP 500 page
+    # (a restarted ASP.NET server) instead of ``expired_guid_code``.
+    expired_guid_http_500: bool = False
+    # A regular expression: a login or connect whose source or destination
+    # fully matches it answers 104 and places no call (another number format).
+    refuse_number: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.refuse_number is not None:
+            try:
+                re.compile(self.refuse_number)
+            except re.error as err:
+                raise ValueError(f"refuse_number: {err}") from err
 
 
 @dataclass
@@ -140,16 +163,32 @@ class SimSession:
     username: str
     last_used: float
     call: Call | None = None
+    # The call a ``connect`` replaced, and when (``stale_status_seconds``).
+    previous: Call | None = None
+    replaced_at: float = 0.0
 
 
 @dataclass
 class Request:
-    """One request as the server saw it (the password left out)."""
+    """One request as it arrived.
+
+    ``code`` is what the server answered: 0 while it has not handled the
+    request, or when a fault answered in its place. ``query`` is the raw
+    query string (percent-encoding kept, so the password too): for asserting
+    what a client sent, never to be shown.
+    """
 
     at: float
     command: str
     code: int
     destination: str | None = None
+    query: str = ""
+    fault: str | None = None
+
+
+def command_of(query: Mapping[str, str]) -> str:
+    """The command a query asks for, as :class:`Request` records it."""
+    return "login" if "login" in query else query.get("cmd", "?")
 
 
 @dataclass
@@ -181,15 +220,28 @@ class ConnectCallServer:
         """Drop every session, as a server restart would."""
         self.sessions.clear()
 
-    def handle(self, query: Mapping[str, str]) -> tuple[int, str]:
-        """Answer one request: ``(code, message)``."""
-        now = self.clock()
-        command = query.get("cmd", "login" if "login" in query else "?")
-        code, message = (
-            self._login(query, now) if "login" in query else self._command(query, now)
+    def handle(self, query: Mapping[str, str], raw: str = "") -> tuple[int, str]:
+        """Record one request and answer it: ``(code, message)``."""
+        request = self.record(query, raw)
+        request.code, message = self.answer(query)
+        return request.code, message
+
+    def record(
+        self, query: Mapping[str, str], raw: str = "", fault: str | None = None
+    ) -> Request:
+        """Record a request as it arrives, not yet answered (code 0)."""
+        request = Request(
+            self.clock(), command_of(query), 0, query.get("dest"), raw, fault
         )
-        self.requests.append(Request(now, command, code, query.get("dest")))
-        return code, message
+        self.requests.append(request)
+        return request
+
+    def answer(self, query: Mapping[str, str]) -> tuple[int, str]:
+        """Act on a request without recording it: ``(code, message)``."""
+        now = self.clock()
+        if "login" in query:
+            return self._login(query, now)
+        return self._command(query, now)
 
     def _reply(self, code: int) -> tuple[int, str]:
         return code, RESPONSE_TEXT.get(code) or STATUS_TEXT.get(code, "Unknown")
@@ -199,6 +251,11 @@ class ConnectCallServer:
         if not (source and dest and kind in ("1", "2")):
             return None
         if not (_NUMBER.fullmatch(source) and _NUMBER.fullmatch(dest)):
+            return None
+        refuse = self.behaviour.refuse_number
+        if refuse is not None and (
+            re.fullmatch(refuse, source) or re.fullmatch(refuse, dest)
+        ):
             return None
         name = self.scenarios.get(dest, self.default_scenario)
         mode = int(kind)
@@ -226,9 +283,9 @@ class ConnectCallServer:
         self.sessions[guid] = SimSession(username, now, call)
         return 103, guid
 
-    def _close(self, guid: str, now: float) -> None:
+    def _close(self, guid: str, now: float, hang_up: bool = True) -> None:
         session = self.sessions.pop(guid)
-        if session.call:
+        if session.call and hang_up:
             session.call.hang_up(now)
 
     def _command(self, query: Mapping[str, str], now: float) -> tuple[int, str]:
@@ -239,12 +296,17 @@ class ConnectCallServer:
             self._close(guid, now)
             session = None
         if session is None:
+            if self.behaviour.expired_guid_http_500:
+                return HTTP_500, "Internal Server Error"
             return self._reply(self.behaviour.expired_guid_code)
         session.last_used = now
         call = session.call
         active = call is not None and call.active(now)
         match query.get("cmd"):
             case "getStatus":
+                lag = self.behaviour.stale_status_seconds
+                if session.previous and now - session.replaced_at < lag:
+                    call = session.previous
                 code = call.status(now) if call else 3
                 return code, STATUS_TEXT.get(code, "Unknown status")
             case "hangUp":
@@ -261,9 +323,9 @@ class ConnectCallServer:
                     return self._reply(104)
                 if call is not None:
                     call.hang_up(now)
-                session.call = new
+                session.call, session.previous, session.replaced_at = new, call, now
                 return self._reply(100)
             case "end":
-                self._close(guid, now)
+                self._close(guid, now, self.behaviour.end_hangs_up)
                 return self._reply(100)
         return self._reply(104)

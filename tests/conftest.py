@@ -166,6 +166,20 @@ async def tick(
     await settle(hass)
 
 
+async def advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move time on and let the loop run, without waiting for tracked tasks.
+
+    For moments when a request is still in flight at the simulator (a late
+    or slow answer): ``block_till_done`` would wait for it on a frozen clock.
+    """
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    for _ in range(100):
+        await asyncio.sleep(0)
+
+
 def entity_id_of(
     hass: HomeAssistant, entry: MockConfigEntry, platform: str, key: str
 ) -> str:

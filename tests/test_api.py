@@ -9,13 +9,13 @@ import pytest
 
 from custom_components.connectcall.api import (
     CallMode,
+    CallStatus,
     ConnectCallAuthenticationError,
     ConnectCallClient,
     ConnectCallCommandError,
     ConnectCallConnectionError,
     ConnectCallError,
     ConnectCallResponseError,
-    ConnectCallSessionError,
     InvalidNumberError,
     InvalidURLError,
     ResponseCode,
@@ -29,6 +29,13 @@ from custom_components.connectcall.api import (
 from .conftest import PASSWORD, USERNAME, FakeClock, RunningSimulator, serve
 
 SRC, DST = "0201234567", "0612345678"
+
+
+async def status_of(client: ConnectCallClient, session: Session) -> CallStatus:
+    """A getStatus that must answer a status (not 105, unchanged)."""
+    status = await client.get_status(session)
+    assert status is not None
+    return status
 
 
 @pytest.fixture
@@ -45,7 +52,7 @@ async def test_whole_session(
     assert simulator.server.calls[-1].mode == 1
     seen = []
     for _ in range(45):
-        status = await client.get_status(session)
+        status = await status_of(client, session)
         seen.append(status.code)
         clock.advance(1)
     assert seen[0] == StatusCode.SOURCE_ALERTING
@@ -57,14 +64,14 @@ async def test_whole_session(
     await client.connect(session, "+31 6 1234-5678", SRC, CallMode.SIMULTANEOUS)
     call = simulator.server.calls[-1]
     assert (call.destination, call.mode) == ("+31612345678", 2)
-    status = await client.get_status(session)
+    status = await status_of(client, session)
     assert not status.is_final
     await client.hang_up(session)
-    status = await client.get_status(session)
+    status = await status_of(client, session)
     assert status.code == StatusCode.HANG_UP
     assert status.is_final
     await client.end(session)
-    with pytest.raises(ConnectCallSessionError) as err:
+    with pytest.raises(ConnectCallCommandError) as err:
         await client.get_status(session)
     assert err.value.code == ResponseCode.FAILED
     assert client.request_count == simulator.server.count()
@@ -75,7 +82,7 @@ async def test_answered_flag(
 ) -> None:
     session = await client.login(DST, SRC, CallMode.SOURCE_FIRST)
     clock.advance(8)
-    status = await client.get_status(session)
+    status = await status_of(client, session)
     assert status.code == 29
     assert status.is_answered
     assert not status.is_final
@@ -142,7 +149,6 @@ async def test_login_errors(
     with pytest.raises(ConnectCallCommandError) as err:
         await client.login(DST, SRC, CallMode.SOURCE_FIRST)
     assert err.value.code == 104
-    assert not isinstance(err.value, ConnectCallSessionError)
     simulator.sim.forced = (27, "Source is alerting")
     with pytest.raises(ConnectCallResponseError):
         await client.login(DST, SRC, CallMode.SOURCE_FIRST)
@@ -167,7 +173,7 @@ async def test_expired_session_each_plausible_code(
         client.connect(session, DST, SRC, CallMode.SOURCE_FIRST),
         client.end(session),
     ):
-        with pytest.raises(ConnectCallSessionError) as err:
+        with pytest.raises(ConnectCallCommandError) as err:
             await command
         assert err.value.code == code
 
@@ -203,6 +209,9 @@ async def test_command_refused(
     with pytest.raises(ConnectCallCommandError) as err:
         await client.end(session)
     assert err.value.code == 105
+    # 105 to getStatus is "unchanged", not a refusal.
+    assert await client.get_status(session) is None
+    simulator.sim.forced = (100, "OK")
     with pytest.raises(ConnectCallCommandError):
         await client.get_status(session)
     simulator.sim.forced = (103, "x")
@@ -216,12 +225,12 @@ async def test_unknown_status_code_survives(
     simulator.server.default_scenario = "odd_code"
     session = await client.login(DST, SRC, CallMode.SOURCE_FIRST)
     clock.advance(3)
-    status = await client.get_status(session)
+    status = await status_of(client, session)
     assert status.code == 42
     assert status.message == "Unknown status"
     assert not status.is_final
     simulator.sim.forced = (9, "")
-    assert (await client.get_status(session)).message == "Clients connected"
+    assert (await status_of(client, session)).message == "Clients connected"
 
 
 @pytest.mark.parametrize(
@@ -241,7 +250,7 @@ async def test_tolerant_of_xml_bytes(
     for key, value in fmt.items():
         setattr(simulator.sim.format, key, value)
     session = await client.login(DST, SRC, CallMode.SOURCE_FIRST)
-    assert (await client.get_status(session)).code == 27
+    assert (await status_of(client, session)).code == 27
 
 
 @pytest.mark.parametrize(
@@ -336,7 +345,10 @@ def test_parse_reply() -> None:
     ("raw", "number"),
     [
         ("0612345678", "0612345678"),
-        ("+31 (0)6-1234.5678", "+31061234" + "5678"),
+        ("+31 (0)6-1234.5678", "+316" + "12345678"),
+        ("+31(0)20 123 4567", "+31201234567"),
+        ("+1 (0)12 345", "+112345"),
+        ("06 (0)12 3456", "06012" + "3456"),
         ("123", "123"),
         ("1" * 20, "1" * 20),
     ],

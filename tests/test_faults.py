@@ -194,24 +194,28 @@ async def test_reload_mid_call(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
+    """A reload mid-call neither cuts the call nor loses it."""
     await dial(hass)
     await tick(hass, freezer)
+    sessions = list(ha_sim.server.sessions)
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.LOADED
-    assert ha_sim.server.sessions == {}
-    assert ha_sim.server.active_call() is None
-    await assert_quiet(hass, freezer, ha_sim, 10)
-    assert call_status(hass, init_integration) == "idle"
+    assert list(ha_sim.server.sessions) == sessions
+    assert ha_sim.server.active_call() is not None
+    for _ in range(3):
+        await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "destination_alerting"
 
 
-async def test_restart_during_call_ends_stale_session(
+async def test_crash_left_guid_call_is_followed(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
     mock_config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """A crash left a GUID in .storage: the next start hangs up and ends it."""
+    """A crash (of a version that stored the GUID alone) left a call going:
+    one getStatus finds it, and it is followed and can be hung up."""
     code, guid = ha_sim.server.handle(
         {
             "login": USERNAME,
@@ -231,10 +235,12 @@ async def test_restart_during_call_ends_stale_session(
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert commands(ha_sim) == ["login", "hangUp", "end", "login"]
-    assert ha_sim.server.sessions == {}
+    assert commands(ha_sim) == ["login", "login", "getStatus"]
+    assert call_status(hass, mock_config_entry) == "source_alerting"
+    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    assert commands(ha_sim)[3] == "hangUp"
     assert ha_sim.server.active_call() is None
-    assert hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}"]["data"] == {}
+    assert call_status(hass, mock_config_entry) == "hung_up"
 
 
 async def test_session_guid_stored_and_cleared(
@@ -242,12 +248,14 @@ async def test_session_guid_stored_and_cleared(
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
-    hass_storage: dict[str, dict[str, object]],
+    hass_storage: dict[str, Any],
 ) -> None:
     key = f"{DOMAIN}.{init_integration.entry_id}"
     await dial(hass)
     await tick(hass, freezer)
-    assert hass_storage[key]["data"] == {"guid": next(iter(ha_sim.server.sessions))}
+    stored = hass_storage[key]["data"]
+    assert stored["guid"] == next(iter(ha_sim.server.sessions))
+    assert stored["call"]["destination"] == "0612345678"
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
     await tick(hass, freezer)
     assert hass_storage[key]["data"] == {}
@@ -266,7 +274,7 @@ async def test_failed_hang_up_before_new_dial_keeps_following_call(
     ha_sim.sim.add_fault("huge")
     with pytest.raises(HomeAssistantError) as err:
         await dial(hass, destination="0687654321")
-    assert err.value.translation_key == "cannot_connect"
+    assert err.value.translation_key == "invalid_response"
     assert [c.destination for c in ha_sim.server.calls] == ["0612345678"]
     for _ in range(4):
         await tick(hass, freezer)

@@ -78,9 +78,12 @@ async def test_setup_probe_other_code_is_a_hint(
 async def test_unload_ends_session(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
+    """No call in progress: unloading ends the session (with one in progress
+    it is left alone: test_call_safety.py)."""
     await hass.services.async_call(
         "connectcall", "dial", {"destination": DEST}, blocking=True
     )
+    await hass.services.async_call("connectcall", "hang_up", blocking=True)
     assert len(ha_sim.server.sessions) == 1
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -116,6 +119,7 @@ async def test_stop_ends_session(
     await hass.services.async_call(
         "connectcall", "dial", {"destination": DEST}, blocking=True
     )
+    await hass.services.async_call("connectcall", "hang_up", blocking=True)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await hass.async_block_till_done()
     assert ha_sim.server.sessions == {}

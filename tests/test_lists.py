@@ -161,7 +161,8 @@ async def test_unload_cancels_list(
     for _ in range(60):
         await tick(hass, freezer)
     assert dialled(ha_sim) == [A]
-    assert ha_sim.server.sessions == {}
+    # A was still ringing: unloading leaves the call and its session alone.
+    assert len(ha_sim.server.sessions) == 1
 
 
 async def test_background_list_failure_is_logged(

@@ -180,7 +180,8 @@ async def test_relogin_after_session_loss(
     ha_sim.server.expire_sessions()
     response = await dial(hass)
     assert response["status"] == "source_alerting"
-    assert commands(ha_sim)[-3:] == ["connect", "login", "getStatus"]
+    # The loss is confirmed by a getStatus before the one new login.
+    assert commands(ha_sim)[-4:] == ["connect", "getStatus", "login", "getStatus"]
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
@@ -200,16 +201,28 @@ async def test_relogin_refused_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
-@pytest.mark.parametrize(
-    ("fault", "key"), [("http_500", "cannot_connect"), ("garbage", "cannot_connect")]
-)
+@pytest.mark.parametrize("fault", ["http_500", "garbage"])
 async def test_api_failure_is_translated(
-    hass: HomeAssistant, ha_sim: RunningSimulator, fault: str, key: str
+    hass: HomeAssistant, ha_sim: RunningSimulator, fault: str
 ) -> None:
+    """A login without a readable answer may have placed a call: said so,
+    and the login is not sent again."""
     ha_sim.sim.add_fault(fault, 2)
     with pytest.raises(HomeAssistantError) as err:
         await dial(hass)
-    assert err.value.translation_key == key
+    assert err.value.translation_key == "call_uncertain"
+    assert "may have placed the call" in str(err.value)
+    assert commands(ha_sim) == ["login", "login"]  # the probe, then the dial
+
+
+async def test_unreachable_server_is_translated(
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    """No connection at all: the server cannot have placed anything."""
+    init_integration.runtime_data.client._endpoint = "http://127.0.0.1:9/x"
+    with pytest.raises(HomeAssistantError) as err:
+        await dial(hass)
+    assert err.value.translation_key == "cannot_connect"
 
 
 async def test_command_refused_is_translated(
@@ -428,7 +441,8 @@ async def test_poll_failures_unavailable_and_logged_once(
         logging.INFO,
     ]
     # Answered: the first poll and the one after; the three between hit faults.
-    assert ha_sim.server.count("getStatus") == 2
+    polls = [r.fault for r in ha_sim.server.requests if r.command == "getStatus"]
+    assert polls == [None, "http_500", "http_500", "http_500", None]
 
 
 async def test_poll_gives_up_after_long_outage(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.const import (
     CONF_PASSWORD,
     CONF_URL,
@@ -12,14 +14,14 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from .api import ConnectCallClient
-from .const import DOMAIN, REQUEST_TIMEOUT, STORAGE_VERSION
+from .api import ConnectCallClient, Session
+from .const import DOMAIN, LOGGER, PLACE_TIMEOUT, REQUEST_TIMEOUT, SHUTDOWN_TIMEOUT
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
+from .session import store_for
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
@@ -33,20 +35,13 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConnectCallConfigEntry) -> bool:
     """Probe the account (no call is placed) and set up the entities."""
-    client = ConnectCallClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_USERNAME],
-        entry.data[CONF_PASSWORD],
-        entry.data[CONF_URL],
-        request_timeout=REQUEST_TIMEOUT,
-    )
     async_check_url(hass, entry.entry_id, dict(entry.data))
-    coordinator = ConnectCallCoordinator(hass, entry, client)
+    coordinator = ConnectCallCoordinator(hass, entry, _client(hass, entry))
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
 
     async def _on_stop(_event: Event) -> None:
-        # Stopping does not unload entries: end the login session here.
+        # Stopping does not unload entries: end (or keep) the session here.
         await coordinator.async_shutdown()
 
     entry.async_on_unload(
@@ -59,15 +54,35 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectCallConfigEntry) 
 async def async_unload_entry(
     hass: HomeAssistant, entry: ConnectCallConfigEntry
 ) -> bool:
-    """Unload; the coordinator's shutdown ends the login session."""
+    """Unload; the coordinator's shutdown ends the session or keeps its call."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(
     hass: HomeAssistant, entry: ConnectCallConfigEntry
 ) -> None:
-    """The account is removed: so are its repair issues and stored session."""
+    """The account is removed: hang up and end a session it left, forget it all.
+
+    Unloading kept a call in progress (and its GUID in .storage); removal
+    is the moment to end it.
+    """
     async_remove_issues(hass, entry.entry_id)
-    await Store[dict[str, str]](
-        hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-    ).async_remove()
+    store = store_for(hass, entry.entry_id)
+    if guid := (await store.async_load() or {}).get("guid"):
+        try:
+            async with asyncio.timeout(2 * SHUTDOWN_TIMEOUT):
+                await _client(hass, entry).close(Session(guid))
+        except TimeoutError:
+            LOGGER.debug("Could not end the removed account's session in time")
+    await store.async_remove()
+
+
+def _client(hass: HomeAssistant, entry: ConnectCallConfigEntry) -> ConnectCallClient:
+    return ConnectCallClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_USERNAME],
+        entry.data[CONF_PASSWORD],
+        entry.data[CONF_URL],
+        request_timeout=REQUEST_TIMEOUT,
+        place_timeout=PLACE_TIMEOUT,
+    )

@@ -6,6 +6,10 @@ aiohttp, an injected ``ClientSession``, its own exceptions, fully typed.
 Every request URL carries the password, so neither URLs nor aiohttp's own
 exception texts (which quote the URL) ever leave this module; the session
 GUID lives in an opaque :class:`Session` whose repr hides it.
+
+The two requests that place a call (``login`` with numbers and ``connect``)
+are sent at most once: aiohttp's own re-send of a GET after a dropped
+connection is turned off for them, and nothing here retries them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_URL: Final = "https://portal.business-isp.nl/api/"
 ENDPOINT: Final = "connectcall.aspx"
 DEFAULT_TIMEOUT: Final = 10.0
+# A server may answer a call-placing request only once a phone rings.
+PLACE_TIMEOUT: Final = 30.0
 # A real answer is ~80 bytes; anything near this cap is not the API.
 MAX_RESPONSE_BYTES: Final = 8192
 
@@ -108,7 +114,9 @@ STATUS_TEXT: Final[dict[int, str]] = {
 }
 FINAL_STATUS_CODES: Final = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
 ANSWERED_STATUS_CODES: Final = frozenset({9, 29})
-# Codes that, answered to a GUID command, mean the session is gone.
+# Codes that, answered to a GUID command, may mean the session is gone (or,
+# from a live session, a refusal): only a getStatus answering one of them
+# too confirms the loss.
 SESSION_LOST_CODES: Final = frozenset({101, 102, 104})
 
 
@@ -117,7 +125,25 @@ class ConnectCallError(Exception):
 
 
 class ConnectCallConnectionError(ConnectCallError):
-    """The server could not be reached, timed out or answered an HTTP error."""
+    """No answer: the server could not be reached, timed out or hung up.
+
+    ``sent`` is False only when no connection was made, so the server cannot
+    have seen the request; otherwise it may have acted on it.
+    """
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        """Keep whether the request may have reached the server."""
+        super().__init__(message)
+        self.sent = sent
+
+
+class ConnectCallHTTPError(ConnectCallConnectionError):
+    """The server answered an HTTP error page (a stale GUID may get a 500)."""
+
+    def __init__(self, status: int) -> None:
+        """Keep the HTTP status."""
+        super().__init__(f"HTTP status {status}")
+        self.status = status
 
 
 class ConnectCallResponseError(ConnectCallError):
@@ -137,8 +163,8 @@ class ConnectCallCommandError(ConnectCallError):
         self.code = code
 
 
-class ConnectCallSessionError(ConnectCallCommandError):
-    """A GUID command answered 101, 102 or 104: the session is gone."""
+class _NotResent(aiohttp.ClientError):
+    """A connection dropped after sending: aiohttp must not send it again."""
 
 
 class InvalidNumberError(ConnectCallError, ValueError):
@@ -149,16 +175,21 @@ class InvalidURLError(ConnectCallError, ValueError):
     """An API URL is not an absolute http(s) URL."""
 
 
-_SEPARATORS: Final = str.maketrans("", "", " -.()")
+_SEPARATORS: Final = str.maketrans("", "", " -.")
+_BRACKETS: Final = str.maketrans("", "", "()")
+# "+31 (0)6 ...": the trunk zero is not dialled after a country code.
+_TRUNK_ZERO: Final = re.compile(r"(\+[0-9]{1,3})\(0\)")
 _NUMBER: Final = re.compile(r"\+?[0-9]{3,20}")
 
 
 def normalize_number(value: str) -> str:
     """Remove spaces and ``-.()``; the rest must be ``+``? then 3-20 ASCII digits.
 
-    Numbers are not rewritten beyond that: the server's format is unknown.
+    A ``(0)`` right after a ``+`` country code goes too. Numbers are not
+    rewritten beyond that: the server's format is unknown.
     """
     number = value.translate(_SEPARATORS)
+    number = _TRUNK_ZERO.sub(r"\1", number, count=1).translate(_BRACKETS)
     if not _NUMBER.fullmatch(number):
         raise InvalidNumberError("Not a phone number")
     return number
@@ -221,9 +252,14 @@ class Session:
         return "Session(guid=<redacted>)"
 
 
+def _local_name(element: ElementTree.Element) -> str:
+    """The tag without a namespace (``{ns}code`` -> ``code``), lower-cased."""
+    return element.tag.rpartition("}")[2].lower()
+
+
 def _child_text(root: ElementTree.Element, name: str) -> str | None:
     for element in root.iter():
-        if element.tag.lower() == name:
+        if _local_name(element) == name:
             return (element.text or "").strip()
     return None
 
@@ -231,8 +267,9 @@ def _child_text(root: ElementTree.Element, name: str) -> str | None:
 def parse_reply(body: bytes) -> Reply:
     """Parse one answer; anything but a ``<response><code>`` document raises.
 
-    Tolerant of an XML declaration, a byte-order mark, white space and letter
-    case; refuses DOCTYPEs (entity expansion) and oversized bodies.
+    Tolerant of an XML declaration, a byte-order mark, white space, letter
+    case and a default namespace; refuses DOCTYPEs (entity expansion) and
+    oversized bodies.
     """
     if len(body) > MAX_RESPONSE_BYTES:
         raise ConnectCallResponseError("Response too large")
@@ -245,7 +282,7 @@ def parse_reply(body: bytes) -> Reply:
     except ElementTree.ParseError, ValueError, LookupError:
         # LookupError / ValueError: a declared encoding expat cannot use.
         raise ConnectCallResponseError("Response is not XML") from None
-    if root.tag.lower() != "response":
+    if _local_name(root) != "response":
         raise ConnectCallResponseError("Response is not a Connect Call answer")
     code = _child_text(root, "code")
     if code is None or not code.isascii() or not code.isdigit():
@@ -264,6 +301,7 @@ class ConnectCallClient:
         url: str = DEFAULT_URL,
         *,
         request_timeout: float = DEFAULT_TIMEOUT,
+        place_timeout: float = PLACE_TIMEOUT,
     ) -> None:
         """Keep the credentials; ``url`` is the account's API base URL."""
         self._session = session
@@ -271,6 +309,7 @@ class ConnectCallClient:
         self._password = password
         self._endpoint = normalize_url(url) + ENDPOINT
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._place_timeout = aiohttp.ClientTimeout(total=place_timeout)
         # Counters for diagnostics: requests sent, and those that failed to
         # get an answer at all (network, HTTP, not XML).
         self.request_count = 0
@@ -280,33 +319,38 @@ class ConnectCallClient:
         """No credentials, no URL."""
         return "ConnectCallClient()"
 
-    async def _request(self, params: dict[str, str]) -> Reply:
+    async def _request(self, params: dict[str, str], *, places: bool = False) -> Reply:
+        """One GET; ``places``: it may place a call, so it is sent only once."""
         self.request_count += 1
         try:
-            return await self._send(params)
+            return await self._send(params, places=places)
         except ConnectCallConnectionError, ConnectCallResponseError:
             self.error_count += 1
             raise
 
-    async def _send(self, params: dict[str, str]) -> Reply:
+    async def _send(self, params: dict[str, str], *, places: bool) -> Reply:
         # params go through aiohttp's encoder: '&', '=', '#', '+', '%' and
         # non-ASCII reach the server intact. Errors never quote the URL.
         try:
             async with self._session.get(
                 self._endpoint,
                 params=params,
-                timeout=self._timeout,
+                timeout=self._place_timeout if places else self._timeout,
                 allow_redirects=False,
+                middlewares=(_no_resend,) if places else None,
             ) as response:
                 if response.status != 200:
-                    raise ConnectCallConnectionError(f"HTTP status {response.status}")
-                body = await response.content.read(MAX_RESPONSE_BYTES + 1)
+                    raise ConnectCallHTTPError(response.status)
+                body = await _read_capped(response.content)
         except TimeoutError:
             raise ConnectCallConnectionError("Request timed out") from None
-        except (aiohttp.ClientError, OSError) as err:
+        except aiohttp.ClientConnectorError as err:
             raise ConnectCallConnectionError(
-                f"Connection failed ({type(err).__name__})"
+                f"Connection failed ({type(err).__name__})", sent=False
             ) from None
+        except (aiohttp.ClientError, OSError) as err:
+            name = type(err.__cause__ if isinstance(err, _NotResent) else err).__name__
+            raise ConnectCallConnectionError(f"Connection failed ({name})") from None
         return parse_reply(body)
 
     def _login_params(self) -> dict[str, str]:
@@ -344,18 +388,21 @@ class ConnectCallClient:
         if opened is not None:
             await self.close(opened)
 
-    async def close(self, session: Session) -> None:
-        """Hang up and log out, best effort: the session is being dropped."""
-        for command in (self.hang_up, self.end):
+    async def close(self, session: Session, *, hang_up: bool = True) -> None:
+        """Hang up (unless no call can be active) and log out, best effort."""
+        for command in (self.hang_up, self.end) if hang_up else (self.end,):
             try:
                 await command(session)
             except ConnectCallError as err:
                 _LOGGER.debug("Closing a session: %s", err)
 
     async def login(self, destination: str, source: str, mode: CallMode) -> Session:
-        """Log in, which places the first call; returns the new session."""
+        """Log in, which places the first call; returns the new session.
+
+        Sent once: without an answer the server may have placed the call.
+        """
         params = self._login_params() | self._call_params(destination, source, mode)
-        reply = await self._request(params)
+        reply = await self._request(params, places=True)
         if reply.code == ResponseCode.LOGIN_SUCCESS and reply.message:
             return Session(reply.message)
         if reply.code == ResponseCode.AUTHORIZATION_FAILED:
@@ -372,24 +419,24 @@ class ConnectCallClient:
             "type": str(mode.api_type),
         }
 
-    async def _command(self, session: Session, cmd: str, **extra: str) -> Reply:
-        reply = await self._request({"guid": session.guid, "cmd": cmd} | extra)
-        if reply.code in SESSION_LOST_CODES:
-            raise ConnectCallSessionError(reply.code)
-        return reply
-
-    async def _ok(self, session: Session, cmd: str, **extra: str) -> None:
-        reply = await self._command(session, cmd, **extra)
-        if reply.code != ResponseCode.OK:
-            raise ConnectCallCommandError(reply.code)
+    async def _command(
+        self, session: Session, cmd: str, *, places: bool = False, **extra: str
+    ) -> Reply:
+        return await self._request(
+            {"guid": session.guid, "cmd": cmd} | extra, places=places
+        )
 
     async def connect(
         self, session: Session, destination: str, source: str, mode: CallMode
     ) -> None:
-        """Place a new call in an open session (hang up the last one first)."""
-        await self._ok(
-            session, "connect", **self._call_params(destination, source, mode)
-        )
+        """Place a new call in an open session (hang up the last one first).
+
+        Sent once: without an answer the server may have placed the call.
+        """
+        params = self._call_params(destination, source, mode)
+        reply = await self._command(session, "connect", places=True, **params)
+        if reply.code != ResponseCode.OK:
+            raise ConnectCallCommandError(reply.code)
 
     async def hang_up(self, session: Session) -> None:
         """Hang up the current call; the session stays open.
@@ -403,11 +450,42 @@ class ConnectCallClient:
 
     async def end(self, session: Session) -> None:
         """End the login session (log out)."""
-        await self._ok(session, "end")
+        reply = await self._command(session, "end")
+        if reply.code != ResponseCode.OK:
+            raise ConnectCallCommandError(reply.code)
 
-    async def get_status(self, session: Session) -> CallStatus:
-        """The current call's status."""
+    async def get_status(self, session: Session) -> CallStatus | None:
+        """The current call's status; None when unchanged (105)."""
         reply = await self._command(session, "getStatus")
+        if reply.code == ResponseCode.NO_CHANGES:
+            return None
         if reply.code >= 100:
             raise ConnectCallCommandError(reply.code)
         return CallStatus(reply.code, reply.message or STATUS_TEXT.get(reply.code, ""))
+
+
+async def _no_resend(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """Turn aiohttp's retried errors into one it passes on as it is.
+
+    aiohttp sends an idempotent request again after ``ServerDisconnectedError``
+    or ``ClientOSError``; a server that acted before the drop would place a
+    second call. A connection that was never made is no such case.
+    """
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as err:
+        raise _NotResent from err
+
+
+async def _read_capped(content: aiohttp.StreamReader) -> bytes:
+    """The whole body, however it is chunked, up to just past the cap."""
+    body = bytearray()
+    async for chunk in content.iter_any():
+        body += chunk
+        if len(body) > MAX_RESPONSE_BYTES:
+            break
+    return bytes(body)

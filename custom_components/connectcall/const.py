@@ -24,10 +24,10 @@ DEFAULT_POLL_INTERVAL: Final = 1.0
 DEFAULT_WAIT_RING: Final = 120.0
 # Slack on top of a ring bound for the server to report the end.
 WAIT_SLACK: Final = 5.0
-# Polling that keeps failing this long gives the call up.
-POLL_GIVE_UP: Final = 300.0
 # Seconds a request may take before it counts as a connection failure.
 REQUEST_TIMEOUT: Final = 10.0
+# The same for a request that places a call (login with numbers, connect).
+PLACE_TIMEOUT: Final = 30.0
 # Ending the session on unload / stop must not hold Home Assistant up.
 SHUTDOWN_TIMEOUT: Final = 5.0
 STORAGE_VERSION: Final = 1
@@ -68,6 +68,9 @@ OUTCOME_FAILED: Final = "failed"
 ACCOUNT_STATE_CODE: Final = 5
 # A final code before any answer -> the outcome (anything else: failed).
 UNANSWERED_OUTCOMES: Final[dict[int, str]] = {
+    4: OUTCOME_ENDED,
+    30: OUTCOME_ENDED,
+    31: OUTCOME_ENDED,
     10: OUTCOME_BUSY,
     11: OUTCOME_NO_ANSWER,
     12: OUTCOME_REJECTED,

@@ -1,10 +1,13 @@
-"""The call coordinator: one login session per account, one poller per call.
+"""The call coordinator: schedules the polls of each call and runs dial plans.
 
 The stock scheduler does not fit: it aligns refreshes to whole seconds plus
 a random offset and debounces requested refreshes for 10 s. Instead
-``update_interval`` stays ``None`` and each call gets one background task
-that polls ``getStatus`` at a steady cadence from the dial (the first poll at
-once) until a final state. Outside calls nothing is requested.
+``update_interval`` stays ``None`` and each call gets a timer that polls
+``getStatus`` at a steady cadence from the dial (the first poll at once)
+until a final state. Outside calls nothing is requested.
+
+The rules of call safety live in the session keeper (``session.py``); what a
+status code means for the call lives in the tracker (``call.py``).
 """
 
 from __future__ import annotations
@@ -12,30 +15,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 import contextlib
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
 import math
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    STATUS_TEXT,
     CallMode,
-    CallStatus,
     ConnectCallAuthenticationError,
     ConnectCallClient,
     ConnectCallCommandError,
     ConnectCallError,
-    ConnectCallSessionError,
-    Session,
+    ConnectCallResponseError,
 )
+from .call import CODE_HUNG_UP, CODE_UNKNOWN, CallState, CallTracker
 from .const import (
-    ACCOUNT_STATE_CODE,
     CONF_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     DOMAIN,
@@ -43,47 +41,14 @@ from .const import (
     OUTCOME_ANSWERED,
     OUTCOME_BUSY,
     OUTCOME_ENDED,
-    OUTCOME_FAILED,
     OUTCOME_NO_ANSWER,
-    POLL_GIVE_UP,
+    PLACE_TIMEOUT,
     SHUTDOWN_TIMEOUT,
-    STATE_IDLE,
-    STATE_UNKNOWN,
-    STATUS_STATES,
-    STORAGE_VERSION,
-    UNANSWERED_OUTCOMES,
 )
 from .issues import FUNDS_CODES, async_call_answered, async_funds_seen
+from .session import CallMayBePlacedError, Resumed, SessionKeeper, SessionLostError
 
 type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallState:
-    """What the entities show: a value, replaced at every change."""
-
-    status: str = STATE_IDLE
-    code: int | None = None
-    message: str | None = None
-    call_id: int = 0
-    destination: str | None = None
-    dialled_at: datetime | None = None
-    answered_at: datetime | None = None
-    ended_at: datetime | None = None
-    # The call's event type once it is over (ended, busy, no_answer, ...).
-    outcome: str | None = None
-
-    @property
-    def active(self) -> bool:
-        """From the dial until a final state."""
-        return self.call_id > 0 and self.ended_at is None
-
-    @property
-    def duration(self) -> float | None:
-        """Seconds talked, once an answered call is over."""
-        if self.answered_at is None or self.ended_at is None:
-            return None
-        return round((self.ended_at - self.answered_at).total_seconds(), 1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,48 +77,45 @@ class DialResult:
     attempts: list[dict[str, str | None]] = field(default_factory=list)
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, eq=False)
 class _Call:
-    """The coordinator's own bookkeeping of the current call."""
+    """A followed call: its tracker and its place on the poll grid."""
 
-    id: int
-    started: float  # loop time of the dial
+    tracker: CallTracker
+    started: float  # loop time the poll grid counts from
     interval: float
-    ring_timeout: float | None
-    max_duration: float | None
-    answered: float | None = None  # loop time of the first 9 or 29
     tick: int = 0  # polls are at started + tick * interval
+    timer: asyncio.TimerHandle | None = None
     # Set once answered or over: what a waiting `dial` waits for.
     settled: asyncio.Event = field(default_factory=asyncio.Event)
-    # The outcome our own hang-up decided (ring timeout, user).
-    hang_up_outcome: str | None = None
-    # The event type once the call is over.
-    outcome: str | None = None
-    # The server reported the account's state (5) before any answer.
-    account_problem: bool = False
+
+    def cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
-def _translated(key: str) -> HomeAssistantError:
-    return HomeAssistantError(translation_domain=DOMAIN, translation_key=key)
+def _now() -> float:
+    """The trackers' clock: Unix time, so a resumed call keeps its times."""
+    return dt_util.utcnow().timestamp()
 
 
-@contextlib.contextmanager
-def _api_errors() -> Iterator[None]:
-    """Turn the client's errors into translated Home Assistant errors."""
-    try:
-        yield
-    except ConnectCallCommandError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_failed",
-            translation_placeholders={"code": str(err.code)},
-        ) from err
-    except ConnectCallError as err:
-        raise _translated("cannot_connect") from err
+def _translated(key: str, **placeholders: str) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _log_unawaited(task: asyncio.Task[object]) -> None:
+    """A placement whose caller was cancelled: its failure goes to the log."""
+    if not task.cancelled() and (err := task.exception()) is not None:
+        LOGGER.warning("A dial whose caller stopped waiting failed: %s", err)
 
 
 class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
-    """Places calls and follows them."""
+    """Places calls through the session keeper and follows them."""
 
     config_entry: ConnectCallConfigEntry
 
@@ -174,62 +136,87 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         )
         self.client = client
         self.data = CallState()
-        self._session: Session | None = None
-        # The open session's GUID survives a crash here, so the next start can
-        # end it (Home Assistant's .storage holds the password too).
-        self._store: Store[dict[str, str]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}", private=True
-        )
+        self._keeper = SessionKeeper(hass, client, entry.entry_id)
+        # Held around every request about calls: one at a time, in order.
         self._lock = asyncio.Lock()
         self._call: _Call | None = None
-        self._timer: asyncio.TimerHandle | None = None
         self._tick_task: asyncio.Task[None] | None = None
         self._plan_task: asyncio.Task[None] | None = None
         self._plan_generation = 0
-        self._failing_since: float | None = None
         self._call_ids = 0
+        self._api_down = False
+        self._shut_down = False
 
     @property
     def session_open(self) -> bool:
         """A login session is open (diagnostics; never the GUID itself)."""
-        return self._session is not None
+        return self._keeper.is_open
 
-    def _set_session(self, session: Session | None) -> None:
-        if session is self._session:
-            return
-        self._session = session
-        self._store.async_delay_save(
-            lambda: {"guid": session.guid} if session is not None else {}, 0
-        )
+    @contextlib.contextmanager
+    def _api_errors(self) -> Iterator[None]:
+        """The one place the client's errors become translated errors."""
+        try:
+            yield
+        except ConnectCallAuthenticationError as err:
+            self.config_entry.async_start_reauth(self.hass)
+            raise _translated("auth_failed") from err
+        except CallMayBePlacedError as err:
+            raise _translated("call_uncertain") from err
+        except ConnectCallCommandError as err:
+            raise _translated("command_failed", code=str(err.code)) from err
+        except ConnectCallResponseError as err:
+            raise _translated("invalid_response") from err
+        except ConnectCallError as err:
+            raise _translated("cannot_connect") from err
 
     async def _async_setup(self) -> None:
-        """End a session a crash left open, then probe the credentials once.
-
-        No call is placed.
-        """
-        stored = await self._store.async_load() or {}
-        if guid := stored.get("guid"):
-            LOGGER.info("Ending the login session left open by the last run")
-            await self.client.close(Session(guid))
+        """Probe the credentials once (no call is placed); resume a left call."""
         try:
             await self.client.verify()
+            resumed = await self._keeper.resume()
         except ConnectCallAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
         except ConnectCallError as err:
-            # Unreachable: the stale GUID stays stored for the next attempt.
+            # Unreachable: a stored GUID stays stored for the next attempt.
             raise UpdateFailed(
                 translation_domain=DOMAIN, translation_key="cannot_connect"
             ) from err
-        if guid:
-            await self._store.async_save({})
+        if resumed is not None:
+            self._resume(resumed)
+
+    def _resume(self, resumed: Resumed) -> None:
+        """Follow the call the last run left; its started/answered are past."""
+        now = _now()
+        if resumed.call is not None:
+            tracker = CallTracker.restore(resumed.call)
+        else:
+            tracker = CallTracker(
+                call_id=1, destination=None, dialled=now, reused_session=False
+            )
+        if resumed.status is not None:
+            tracker.status(resumed.status.code, resumed.status.message, now)
+        self._call_ids = tracker.call_id
+        call = self._follow(tracker)
+        self.data = tracker.state
+        self._schedule_poll(call)
+
+    def _follow(self, tracker: CallTracker) -> _Call:
+        """Make ``tracker`` the current call, on a poll grid from now."""
+        if (old := self._call) is not None:
+            old.cancel_timer()
+        interval = float(
+            self.config_entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
+        )
+        call = _Call(tracker, self.hass.loop.time(), interval)
+        self._call = call
+        self._keeper.track(tracker.snapshot())
+        return call
 
     async def _async_update_data(self) -> CallState:
-        """A manual refresh: a request only while a call is in progress."""
-        if self._call is None or not self.data.active:
-            return self.data
-        return await self._fetch(self._call)
+        """Polls are the calls' own timers; a refresh only reads."""
+        return self.data
 
     # Placing calls.
 
@@ -323,60 +310,57 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         ring_timeout: float | None = None,
         max_duration: float | None = None,
     ) -> _Call:
-        """Place a call (hanging up an active one first), poll it once.
+        """Place a call (hanging up a previous one first), poll it once.
 
-        The first ``getStatus`` happens at once, the next ones at a steady
-        cadence from the dial.
+        The placement is a task of its own: cancelling the caller (a newer
+        dial, a hang-up, an automation restart) never cancels a ``login`` or
+        ``connect`` mid-request; the task records and follows what it placed.
         """
-        await self._stop_poller()
+        task = self.hass.async_create_task(
+            self._place(destination, source, mode, ring_timeout, max_duration),
+            f"{DOMAIN} dial",
+        )
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_log_unawaited)
+            raise
+
+    async def _place(
+        self,
+        destination: str,
+        source: str,
+        mode: CallMode,
+        ring_timeout: float | None,
+        max_duration: float | None,
+    ) -> _Call:
         async with self._lock:
-            if self.data.active and (old := self._call) is not None:
-                try:
-                    with _api_errors():
-                        await self._hang_up_locked(old, OUTCOME_ENDED)
-                except HomeAssistantError:
-                    self._schedule_poll(old)  # still on: keep following it
-                    raise
-                self._finish_locally(old, 4)
-            with _api_errors():
-                self._set_session(await self._place(destination, source, mode))
+            old = self._call
+            if old is not None and not old.tracker.server_final:
+                # "Always end the call before a new call is set up." A failed
+                # hang-up fails the dial; the old call stays followed.
+                with self._api_errors():
+                    await self._hang_up_locked(old, OUTCOME_ENDED)
+                if not old.tracker.over:
+                    old.tracker.end_locally(CODE_HUNG_UP, _now())
+                    self._publish(old)
+            with self._api_errors():
+                reused = await self._keeper.place(destination, source, mode)
             self._call_ids += 1
-            interval = float(
-                self.config_entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
+            call = self._follow(
+                CallTracker(
+                    call_id=self._call_ids,
+                    destination=destination,
+                    dialled=_now(),
+                    reused_session=reused,
+                    ring_timeout=ring_timeout,
+                    max_duration=max_duration,
+                )
             )
-            call = _Call(
-                id=self._call_ids,
-                started=self.hass.loop.time(),
-                interval=interval,
-                ring_timeout=ring_timeout,
-                max_duration=max_duration,
-            )
-            self._call = call
             # The base of the first poll's state, published by that poll.
-            self.data = CallState(
-                status=STATE_UNKNOWN,
-                call_id=call.id,
-                destination=destination,
-                dialled_at=dt_util.utcnow(),
-            )
+            self.data = call.tracker.state
         await self._poll_now(call)
         return call
-
-    async def _place(self, destination: str, source: str, mode: CallMode) -> Session:
-        """``connect`` on the open session, else (or once it is gone) log in."""
-        if self._session is not None:
-            try:
-                await self.client.connect(self._session, destination, source, mode)
-            except ConnectCallSessionError as err:
-                LOGGER.debug("Session gone (%s); logging in again", err.code)
-                self._set_session(None)
-            else:
-                return self._session
-        try:
-            return await self.client.login(destination, source, mode)
-        except ConnectCallAuthenticationError as err:
-            self.config_entry.async_start_reauth(self.hass)
-            raise _translated("auth_failed") from err
 
     async def _wait(self, call: _Call, bound: float) -> str:
         """Wait until the call is answered or over: ``answered`` or its outcome.
@@ -388,219 +372,176 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             async with asyncio.timeout(bound):
                 await call.settled.wait()
         except TimeoutError:
-            if self._call is call and self.data.active:
-                await self._stop_poller()
+            if self._call is call and not call.tracker.over:
                 async with self._lock:
-                    with _api_errors():
+                    with self._api_errors():
                         await self._hang_up_locked(call, OUTCOME_NO_ANSWER)
-                await self._poll_now(call)
-        if call.answered is not None:
+                await self._poll_again(call)
+        if call.tracker.answered is not None:
             return OUTCOME_ANSWERED
         # Not settled: the bound ran out (even if the hang-up's poll failed).
-        return call.outcome or OUTCOME_NO_ANSWER
+        return call.tracker.outcome or OUTCOME_NO_ANSWER
 
     async def async_hang_up(self) -> None:
-        """Hang up the current call and stop a running list; no call: no-op."""
+        """Hang up the current call and stop a running list; no call: no-op.
+
+        A call over only by our own knowledge (the API kept failing) is hung
+        up too: the server never said it ended.
+        """
         await self._supersede_plan()
-        call = self._call
-        if call is None or not self.data.active:
-            return
-        await self._stop_poller()
         async with self._lock:
-            with _api_errors():
+            call = self._call
+            if call is None or call.tracker.server_final:
+                return
+            with self._api_errors():
                 await self._hang_up_locked(call, OUTCOME_ENDED)
-        await self._poll_now(call)
+        await self._poll_again(call)
 
     async def async_end_session(self) -> None:
-        """Log out; the next dial logs in again."""
+        """Hang up a call that may be active, log out; the next dial logs in."""
         await self._supersede_plan()
-        await self._stop_poller()
         async with self._lock:
-            if self._call is not None and self.data.active:
-                self._finish_locally(self._call, 4, OUTCOME_ENDED)
-            session = self._session
-            self._set_session(None)
-            if session is not None:
-                with _api_errors():
-                    try:
-                        await self.client.end(session)
-                    except ConnectCallSessionError:
-                        LOGGER.debug("Session had already ended")
+            call = self._call
+            if call is not None and not call.tracker.server_final:
+                with self._api_errors():
+                    await self._hang_up_locked(call, OUTCOME_ENDED)
+                if not call.tracker.over:
+                    call.tracker.end_locally(CODE_HUNG_UP, _now())
+                    self._publish(call)
+            await self._keeper.close(hang_up=False)
 
     async def async_shutdown(self) -> None:
-        """Unload and Home Assistant stop: end the session, bounded."""
+        """Unload and Home Assistant stop.
+
+        A call in progress is left alone, its session kept in ``.storage``
+        for the next start; otherwise the session ends. An in-flight
+        placement is waited for (and recorded) first. Bounded.
+        """
         await super().async_shutdown()
+        if self._shut_down:
+            return
+        self._shut_down = True
+        await self._supersede_plan()
         try:
-            async with asyncio.timeout(SHUTDOWN_TIMEOUT):
-                await self.async_end_session()
-        except (TimeoutError, HomeAssistantError) as err:
-            LOGGER.debug("Could not end the session on shutdown: %s", err)
+            async with asyncio.timeout(PLACE_TIMEOUT + SHUTDOWN_TIMEOUT):
+                async with self._lock:
+                    call = self._call
+                    if call is not None:
+                        call.cancel_timer()
+                        if not call.tracker.server_final:
+                            await self._keeper.leave()
+                            return
+                    async with asyncio.timeout(SHUTDOWN_TIMEOUT):
+                        await self._keeper.close(hang_up=False)
+        except TimeoutError:
+            LOGGER.debug("Could not end the session on shutdown in time")
+
+    async def _hang_up_locked(self, call: _Call, outcome: str) -> None:
+        """Hang up (lock held); raises and changes nothing when it fails."""
+        await self._keeper.hang_up()
+        call.tracker.hung_up(outcome)
 
     # Following calls.
 
-    async def _stop_poller(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        task, self._tick_task = self._tick_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     def _schedule_poll(self, call: _Call) -> None:
-        """Next poll on the call's grid (dial + n * interval), skipping missed ones.
+        """Next poll on the call's grid (start + n * interval), skipping missed ones.
 
         A timer, not a sleeping task: between polls nothing is pending.
         """
+        call.cancel_timer()
+        if self._call is not call or call.tracker.over or self._shut_down:
+            return
         loop = self.hass.loop
         call.tick = max(
             call.tick + 1, math.floor((loop.time() - call.started) / call.interval) + 1
         )
-        self._timer = loop.call_at(
+        call.timer = loop.call_at(
             call.started + call.tick * call.interval, self._on_poll_timer, call
         )
 
     @callback
     def _on_poll_timer(self, call: _Call) -> None:
-        self._timer = None
+        call.timer = None
         self._tick_task = self.config_entry.async_create_task(
             self.hass, self._poll_tick(call), f"{DOMAIN} poll"
         )
 
     async def _poll_tick(self, call: _Call) -> None:
-        await self._enforce_bounds(call)
+        """A poll on the grid: enforce the call's bounds, then ask the server."""
+        tracker = call.tracker
+        now = _now()
+        if (outcome := tracker.due_hang_up(now)) is not None:
+            async with self._lock:
+                try:
+                    await self._hang_up_locked(call, outcome)
+                except ConnectCallError as err:
+                    # Retried at the next poll: the call stays followed.
+                    LOGGER.debug("Hang-up at the call's bound failed: %s", err)
+        if tracker.follow_expired(now) and not tracker.over:
+            LOGGER.warning("Stopped following a call that outlasted its bounds")
+            tracker.end_locally(CODE_UNKNOWN, now)
+            self._publish(call)
+            return
+        await self._poll_now(call)
+
+    async def _poll_again(self, call: _Call) -> None:
+        """Poll at once after an action changed the call; the grid goes on."""
+        call.cancel_timer()
         await self._poll_now(call)
 
     async def _poll_now(self, call: _Call) -> None:
         """Poll, then keep the cadence while the call goes on."""
         await self._poll_once(call)
-        if self._call is call and self.data.active:
-            self._schedule_poll(call)
-
-    async def _enforce_bounds(self, call: _Call) -> None:
-        """``ring_timeout`` and ``max_duration`` hang up by themselves."""
-        now = self.hass.loop.time()
-        if call.answered is None:
-            over = (
-                call.ring_timeout is not None
-                and now - call.started >= call.ring_timeout
-            )
-            outcome = OUTCOME_NO_ANSWER
-        else:
-            over = (
-                call.max_duration is not None
-                and now - call.answered >= call.max_duration
-            )
-            outcome = OUTCOME_ENDED
-        if over and call.hang_up_outcome is None:
-            async with self._lock:
-                try:
-                    await self._hang_up_locked(call, outcome)
-                except ConnectCallError as err:
-                    LOGGER.debug("Hang-up at the call's bound failed: %s", err)
-
-    async def _hang_up_locked(self, call: _Call, outcome: str) -> None:
-        """Hang up (lock held); a gone session has no call left to end."""
-        if self._session is None:
-            return
-        try:
-            await self.client.hang_up(self._session)
-        except ConnectCallSessionError:
-            self._set_session(None)
-        call.hang_up_outcome = call.hang_up_outcome or outcome
+        self._schedule_poll(call)
 
     async def _poll_once(self, call: _Call) -> None:
-        try:
-            state = await self._fetch(call)
-        except UpdateFailed as err:
-            now = self.hass.loop.time()
-            self._failing_since = self._failing_since or now
-            self.async_set_update_error(err)
-            if now - self._failing_since >= POLL_GIVE_UP:
-                LOGGER.warning("Giving up following the call: the API keeps failing")
-                self._finish_locally(call, 3)
-            return
-        if self._failing_since is not None:
-            self._failing_since = None
-            LOGGER.info("Connect Call API answers again")
-        self.async_set_updated_data(state)
-
-    async def _fetch(self, call: _Call) -> CallState:
-        """One ``getStatus``, folded into the call's state."""
+        tracker = call.tracker
         async with self._lock:
-            if self._call is not call or not self.data.active:
-                return self.data
-            if self._session is None:
-                return self._finished(call, 4 if call.hang_up_outcome else 3)
+            if self._call is not call or tracker.over or self._shut_down:
+                return
             try:
-                status = await self.client.get_status(self._session)
-            except ConnectCallSessionError:
-                self._set_session(None)
-                LOGGER.warning("The login session ended during a call")
-                return self._finished(call, 3)
+                status = await self._keeper.status()
+            except SessionLostError:
+                if not tracker.hung_up_by_us:
+                    LOGGER.warning("The login session ended during a call")
+                code = CODE_HUNG_UP if tracker.hung_up_by_us else CODE_UNKNOWN
+                tracker.end_locally(code, _now())
             except ConnectCallError as err:
-                raise UpdateFailed(
-                    translation_domain=DOMAIN, translation_key="update_failed"
-                ) from err
-        if call.hang_up_outcome is not None and not status.is_final:
-            # Our hang-up succeeded: the call is over whatever this server says.
-            status = CallStatus(4, STATUS_TEXT[4])
-        return self._advance(call, status)
+                self._poll_failed(call, err)
+                return
+            else:
+                if status is None:
+                    tracker.unchanged()
+                else:
+                    tracker.status(status.code, status.message, _now())
+        if self._api_down:
+            self._api_down = False
+            LOGGER.info("Connect Call API answers again")
+        self._publish(call)
 
-    def _advance(self, call: _Call, status: CallStatus) -> CallState:
-        now = dt_util.utcnow()
-        state = replace(
-            self.data,
-            status=STATUS_STATES.get(status.code, STATE_UNKNOWN),
-            code=status.code,
-            message=status.message,
+    def _poll_failed(self, call: _Call, err: ConnectCallError) -> None:
+        self._api_down = True
+        failed = UpdateFailed(
+            translation_domain=DOMAIN, translation_key="update_failed"
         )
-        if status.is_answered and call.answered is None:
-            call.answered = self.hass.loop.time()
-            call.settled.set()
-            state = replace(state, answered_at=now)
+        failed.__cause__ = err
+        self.async_set_update_error(failed)
+        if call.tracker.poll_failed(_now()):
+            LOGGER.warning("Giving up following the call: the API keeps failing")
+            call.tracker.end_locally(CODE_UNKNOWN, _now())
+            self._publish(call)
+
+    def _publish(self, call: _Call) -> None:
+        """Hand the tracker's state to the entities, with its side effects."""
+        state = call.tracker.state
+        if state.answered_at is not None and self.data.answered_at is None:
             async_call_answered(self.hass, self.config_entry.entry_id)
-        if status.code == ACCOUNT_STATE_CODE and call.answered is None:
-            call.account_problem = True
-        if status.code in FUNDS_CODES:
+        if state.code in FUNDS_CODES:
             async_funds_seen(
                 self.hass, self.config_entry.entry_id, self.config_entry.title
             )
-        if status.is_final:
-            call.outcome = self._outcome(call, state)
-            state = replace(state, ended_at=now, outcome=call.outcome)
+        if state.answered_at is not None or state.ended_at is not None:
             call.settled.set()
-        return state
-
-    @staticmethod
-    def _outcome(call: _Call, state: CallState) -> str:
-        if state.answered_at is not None:
-            return OUTCOME_ENDED
-        if call.account_problem:
-            return OUTCOME_FAILED
-        if call.hang_up_outcome is not None:
-            return call.hang_up_outcome
-        if state.code == 4:
-            return OUTCOME_ENDED
-        return UNANSWERED_OUTCOMES.get(state.code or 0, OUTCOME_FAILED)
-
-    def _finished(
-        self, call: _Call, code: int, outcome: str | None = None
-    ) -> CallState:
-        """The call over by our own knowledge (no final code from the server)."""
-        state = replace(
-            self.data,
-            status=STATUS_STATES.get(code, STATE_UNKNOWN),
-            code=code,
-            message=STATUS_TEXT[code],
-            ended_at=dt_util.utcnow(),
-        )
-        call.outcome = outcome or self._outcome(call, state)
-        call.settled.set()
-        return replace(state, outcome=call.outcome)
-
-    def _finish_locally(
-        self, call: _Call, code: int, outcome: str | None = None
-    ) -> None:
-        self.async_set_updated_data(self._finished(call, code, outcome))
+        if self._call is call:
+            self._keeper.track(None if state.ended_at else call.tracker.snapshot())
+        self.async_set_updated_data(state)

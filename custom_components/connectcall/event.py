@@ -8,6 +8,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .call import CallState
 from .const import (
     OUTCOME_ANSWERED,
     OUTCOME_BUSY,
@@ -16,7 +17,7 @@ from .const import (
     OUTCOME_NO_ANSWER,
     OUTCOME_REJECTED,
 )
-from .coordinator import CallState, ConnectCallConfigEntry, ConnectCallCoordinator
+from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity
 
 PARALLEL_UPDATES = 0

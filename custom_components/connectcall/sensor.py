@@ -14,8 +14,9 @@ from homeassistant.components.sensor import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .call import CallState
 from .const import CALL_STATES
-from .coordinator import CallState, ConnectCallConfigEntry
+from .coordinator import ConnectCallConfigEntry
 from .entity import ConnectCallEntity
 
 # Polling is the coordinator's; entities only read.

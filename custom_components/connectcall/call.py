@@ -1,0 +1,252 @@
+"""One call's life, without I/O: status codes and time in; state out.
+
+Shaped like h11's state machine: a plain class fed what happened (a status,
+an unchanged poll, a failed poll, our own hang-up), answering what follows
+(the state the entities show, the outcome, "hang up now", "stop following").
+No Home Assistant and no aiohttp import: the coordinator does the I/O around
+it, and the tests drive it with codes and times alone.
+
+Times are seconds on one clock (the coordinator uses the Unix time, so a call
+resumed after a restart keeps its dial and answer times).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from .api import ANSWERED_STATUS_CODES, FINAL_STATUS_CODES, STATUS_TEXT
+from .const import (
+    ACCOUNT_STATE_CODE,
+    OUTCOME_ENDED,
+    OUTCOME_FAILED,
+    OUTCOME_NO_ANSWER,
+    STATE_IDLE,
+    STATE_UNKNOWN,
+    STATUS_STATES,
+    UNANSWERED_OUTCOMES,
+)
+
+# In a reused session getStatus may still show the previous call's last code
+# for a moment: a final code this soon, before any progress, is not ours.
+LAG_GUARD: Final = 3.0
+# Following a call ends this long after the dial at the latest...
+FOLLOW_LIMIT: Final = 4 * 3600.0
+# ...or this long after an answered call's max_duration ran out.
+FOLLOW_SLACK: Final = 60.0
+# Polls that keep failing this long (within one call) give the call up.
+POLL_GIVE_UP: Final = 300.0
+# Code 3: what the entities show for a call over by our own knowledge.
+CODE_UNKNOWN: Final = 3
+CODE_HUNG_UP: Final = 4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallState:
+    """What the entities show: a value, replaced at every change."""
+
+    status: str = STATE_IDLE
+    code: int | None = None
+    message: str | None = None
+    call_id: int = 0
+    destination: str | None = None
+    dialled_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    # The call's event type once it is over (ended, busy, no_answer, ...).
+    outcome: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """From the dial until a final state."""
+        return self.call_id > 0 and self.ended_at is None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds talked, once an answered call is over."""
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return round((self.ended_at - self.answered_at).total_seconds(), 1)
+
+
+def _at(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+
+
+class CallTracker:
+    """One call, from the dial to its outcome."""
+
+    def __init__(
+        self,
+        *,
+        call_id: int,
+        destination: str | None,
+        dialled: float,
+        reused_session: bool,
+        ring_timeout: float | None = None,
+        max_duration: float | None = None,
+        answered: float | None = None,
+    ) -> None:
+        """A call the server accepted at ``dialled``."""
+        self.call_id = call_id
+        self.destination = destination
+        self.dialled = dialled
+        self.ring_timeout = ring_timeout
+        self.max_duration = max_duration
+        self.answered = answered
+        self.ended: float | None = None
+        self.code: int | None = None
+        self.message: str | None = None
+        self.outcome: str | None = None
+        # The server reported a final code (not merely our conclusion): only
+        # then is no hang-up needed before the next call.
+        self.server_final = False
+        # A new session has no previous call whose code could linger.
+        self._progressed = not reused_session or answered is not None
+        self._hang_up_outcome: str | None = None
+        self._account_problem = False
+        self._failing_since: float | None = None
+
+    # What is fed in.
+
+    def status(self, code: int, message: str, now: float) -> bool:
+        """A ``getStatus`` answer; False when it was not taken as this call's."""
+        self._failing_since = None
+        if self.over:
+            return False
+        final = code in FINAL_STATUS_CODES
+        if (
+            final
+            and not self._progressed
+            and self._hang_up_outcome is None
+            and now - self.dialled < LAG_GUARD
+        ):
+            return False
+        self.server_final = final
+        if not final:
+            self._progressed = True
+            if self._hang_up_outcome is not None:
+                # Our hang-up was accepted: over, whatever a lagging server says.
+                code, message, final = CODE_HUNG_UP, STATUS_TEXT[CODE_HUNG_UP], True
+        self.code, self.message = code, message
+        if code in ANSWERED_STATUS_CODES and self.answered is None:
+            self.answered = now
+        if code == ACCOUNT_STATE_CODE and self.answered is None:
+            self._account_problem = True
+        if final:
+            self._end(now)
+        return True
+
+    def unchanged(self) -> None:
+        """``getStatus`` answered 105: nothing new, but the API answers."""
+        self._failing_since = None
+
+    def poll_failed(self, now: float) -> bool:
+        """A poll got no usable answer; True once this call's polls failed too long."""
+        if self._failing_since is None:
+            self._failing_since = now
+        return now - self._failing_since >= POLL_GIVE_UP
+
+    def hung_up(self, outcome: str) -> None:
+        """Our ``hangUp`` was accepted; the first reason given is the outcome."""
+        self._hang_up_outcome = self._hang_up_outcome or outcome
+
+    def end_locally(self, code: int, now: float, outcome: str | None = None) -> None:
+        """Over by our own knowledge (session gone, API failing, followed too long)."""
+        if self.over:
+            return
+        self.code, self.message = code, STATUS_TEXT[code]
+        self._end(now, outcome)
+
+    # What follows.
+
+    @property
+    def over(self) -> bool:
+        """A final state was reached."""
+        return self.ended is not None
+
+    @property
+    def hung_up_by_us(self) -> bool:
+        """Our own ``hangUp`` was accepted."""
+        return self._hang_up_outcome is not None
+
+    def due_hang_up(self, now: float) -> str | None:
+        """The outcome to hang up with once ring_timeout/max_duration ran out."""
+        if self.over or self._hang_up_outcome is not None:
+            return None
+        if self.answered is None:
+            if (
+                self.ring_timeout is not None
+                and now - self.dialled >= self.ring_timeout
+            ):
+                return OUTCOME_NO_ANSWER
+        elif self.max_duration is not None and now - self.answered >= self.max_duration:
+            return OUTCOME_ENDED
+        return None
+
+    def follow_expired(self, now: float) -> bool:
+        """Following ends 4 h after the dial, or max_duration + 60 s after answer."""
+        if now - self.dialled >= FOLLOW_LIMIT:
+            return True
+        return (
+            self.answered is not None
+            and self.max_duration is not None
+            and now - self.answered >= self.max_duration + FOLLOW_SLACK
+        )
+
+    @property
+    def state(self) -> CallState:
+        """The entities' value."""
+        return CallState(
+            status=STATE_UNKNOWN
+            if self.code is None
+            else STATUS_STATES.get(self.code, STATE_UNKNOWN),
+            code=self.code,
+            message=self.message,
+            call_id=self.call_id,
+            destination=self.destination,
+            dialled_at=_at(self.dialled),
+            answered_at=_at(self.answered),
+            ended_at=_at(self.ended),
+            outcome=self.outcome,
+        )
+
+    # Kept across a restart (the session keeper stores it with the GUID).
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a restart needs to go on following this call."""
+        return {
+            "call_id": self.call_id,
+            "destination": self.destination,
+            "dialled": self.dialled,
+            "answered": self.answered,
+            "ring_timeout": self.ring_timeout,
+            "max_duration": self.max_duration,
+        }
+
+    @classmethod
+    def restore(cls, data: dict[str, Any]) -> CallTracker:
+        """The call a snapshot describes; ``started``/``answered`` are behind it."""
+        return cls(
+            call_id=int(data["call_id"]),
+            destination=data.get("destination"),
+            dialled=float(data["dialled"]),
+            reused_session=False,
+            ring_timeout=data.get("ring_timeout"),
+            max_duration=data.get("max_duration"),
+            answered=data.get("answered"),
+        )
+
+    def _end(self, now: float, outcome: str | None = None) -> None:
+        self.ended = now
+        self.outcome = outcome or self._outcome()
+
+    def _outcome(self) -> str:
+        if self.answered is not None:
+            return OUTCOME_ENDED
+        if self._account_problem:
+            return OUTCOME_FAILED
+        if self._hang_up_outcome is not None:
+            return self._hang_up_outcome
+        return UNANSWERED_OUTCOMES.get(self.code or 0, OUTCOME_FAILED)

@@ -1,0 +1,254 @@
+"""The session keeper: the account's login session and the rules of call safety.
+
+A dial rings at most one call, and no call the server placed is lost:
+
+- ``login`` with numbers and ``connect`` are sent at most once per dial
+  attempt. The client never re-sends them (aiohttp's retry is off for them);
+  nothing here sends them again after a time-out, a dropped connection, an
+  HTTP error or an unreadable answer.
+- An uncertain ``connect`` (no readable answer) is settled by one
+  ``getStatus``: a live session is taken to hold the new call, which is then
+  followed. Failing that too, the session is closed (``hangUp``, ``end``) and
+  forgotten, so the next dial logs in. An uncertain ``login`` raises
+  :class:`CallMayBePlacedError`: the server may have placed a call whose
+  GUID we never got.
+- 101, 102 or 104 to a GUID command is a session loss only once one
+  ``getStatus`` answers one of them too. Only a confirmed loss leads to a
+  new login; a live session that refused ``connect`` raises the refusal.
+- A GUID is forgotten only after a confirmed loss or after ``hangUp`` and
+  ``end`` were sent for it.
+- The GUID, and the call in progress in it, are kept in ``.storage``: a
+  restart leaves the call alone and :meth:`SessionKeeper.resume` follows it
+  again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .api import (
+    SESSION_LOST_CODES,
+    CallMode,
+    CallStatus,
+    ConnectCallClient,
+    ConnectCallCommandError,
+    ConnectCallConnectionError,
+    ConnectCallError,
+    ConnectCallResponseError,
+    Session,
+)
+from .const import DOMAIN, LOGGER, STORAGE_VERSION
+
+
+class CallMayBePlacedError(ConnectCallError):
+    """A call-placing request got no readable answer: a call may ring."""
+
+
+class SessionLostError(ConnectCallError):
+    """The login session is gone (confirmed by ``getStatus``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """A call the last run left in progress, found again at setup."""
+
+    status: CallStatus | None
+    # The call's snapshot (see CallTracker.snapshot); None after a crash
+    # of a version that stored the GUID alone.
+    call: dict[str, Any] | None
+
+
+def _uncertain(err: ConnectCallError) -> bool:
+    """The request may have reached the server, and its answer is unknown."""
+    if isinstance(err, ConnectCallConnectionError):
+        return err.sent
+    return isinstance(err, ConnectCallResponseError)
+
+
+def store_for(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's GUID and call in progress are kept."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
+
+
+class SessionKeeper:
+    """Holds the GUID; every request about calls goes through here."""
+
+    def __init__(
+        self, hass: HomeAssistant, client: ConnectCallClient, entry_id: str
+    ) -> None:
+        """Nothing is requested or loaded here."""
+        self.client = client
+        self._session: Session | None = None
+        self._call: dict[str, Any] | None = None
+        self._store = store_for(hass, entry_id)
+
+    @property
+    def is_open(self) -> bool:
+        """A login session is open (never the GUID itself)."""
+        return self._session is not None
+
+    async def place(self, destination: str, source: str, mode: CallMode) -> bool:
+        """Place one call; True when it went into the open session (``connect``).
+
+        Raises the client's errors, or :class:`CallMayBePlacedError`.
+        """
+        if (session := self._session) is not None and await self._connect(
+            session, destination, source, mode
+        ):
+            return True
+        try:
+            self._remember(await self.client.login(destination, source, mode))
+        except ConnectCallError as err:
+            if _uncertain(err):
+                raise CallMayBePlacedError("The login got no answer") from err
+            raise
+        return False
+
+    async def _connect(
+        self, session: Session, destination: str, source: str, mode: CallMode
+    ) -> bool:
+        """``connect`` once; False only when the session is confirmed gone."""
+        try:
+            await self.client.connect(session, destination, source, mode)
+        except ConnectCallCommandError as err:
+            if err.code in SESSION_LOST_CODES and await self._confirmed_lost(session):
+                LOGGER.debug("Session gone (%s); logging in again", err.code)
+                return False
+            raise
+        except ConnectCallError as err:
+            if not _uncertain(err):
+                raise
+            await self._settle(session, err)
+        return True
+
+    async def _settle(self, session: Session, cause: ConnectCallError) -> None:
+        """An unanswered ``connect``: a live session is taken to hold the call."""
+        try:
+            await self.client.get_status(session)
+        except ConnectCallCommandError as err:
+            if err.code not in SESSION_LOST_CODES:
+                return
+            self._forget()
+        except ConnectCallError:
+            # Neither answered: drop the session the safe way (hangUp ends a
+            # call connect may have placed); the next dial logs in.
+            await self.close()
+        else:
+            LOGGER.warning(
+                "No answer to a call request; the session is alive, so the call "
+                "is followed as placed"
+            )
+            return
+        raise CallMayBePlacedError("The call request got no answer") from cause
+
+    async def _confirmed_lost(self, session: Session) -> bool:
+        """One ``getStatus``: the session is gone only if it answers 101/102/104."""
+        try:
+            await self.client.get_status(session)
+        except ConnectCallCommandError as err:
+            if err.code in SESSION_LOST_CODES:
+                self._forget()
+                return True
+        except ConnectCallError:
+            pass
+        return False
+
+    async def status(self) -> CallStatus | None:
+        """The call's status; None when unchanged (105).
+
+        Raises :class:`SessionLostError` once a loss is confirmed.
+        """
+        if (session := self._session) is None:
+            raise SessionLostError("No session")
+        try:
+            return await self.client.get_status(session)
+        except ConnectCallCommandError as err:
+            if err.code not in SESSION_LOST_CODES:
+                raise
+        # A second getStatus confirms the loss, or answers the poll.
+        try:
+            return await self.client.get_status(session)
+        except ConnectCallCommandError as err:
+            if err.code not in SESSION_LOST_CODES:
+                raise
+            self._forget()
+            raise SessionLostError("Session gone") from None
+
+    async def hang_up(self) -> None:
+        """Hang up the session's call; a confirmed loss has none left to end."""
+        if (session := self._session) is None:
+            return
+        try:
+            await self.client.hang_up(session)
+        except ConnectCallCommandError as err:
+            if err.code in SESSION_LOST_CODES and await self._confirmed_lost(session):
+                return
+            raise
+
+    async def close(self, *, hang_up: bool = True) -> None:
+        """Hang up (unless no call can be active) and log out, best effort."""
+        if (session := self._session) is None:
+            return
+        await self.client.close(session, hang_up=hang_up)
+        self._forget()
+
+    def track(self, call: dict[str, Any] | None) -> None:
+        """The call in progress in this session, kept for a restart."""
+        if call != self._call:
+            self._call = call
+            self._save()
+
+    async def leave(self) -> None:
+        """Stop or unload with a call in progress: keep it all, send nothing."""
+        await self._store.async_save(self._data())
+
+    async def resume(self) -> Resumed | None:
+        """The session the last run left: one ``getStatus`` decides.
+
+        A call in progress is returned to be followed; otherwise the session
+        is ended. No answer raises, and the GUID stays stored for next time.
+        """
+        stored = await self._store.async_load() or {}
+        if not (guid := stored.get("guid")):
+            return None
+        session = Session(guid)
+        try:
+            status = await self.client.get_status(session)
+        except ConnectCallCommandError as err:
+            if err.code not in SESSION_LOST_CODES:
+                raise
+            LOGGER.debug("The last run's session is gone (%s)", err.code)
+            status = None
+            active = False
+        else:
+            # 105 (unchanged) tells nothing: the call may go on.
+            active = status is None or not status.is_final
+        if active:
+            LOGGER.info("Following the call left in progress by the last run")
+            self._session, self._call = session, stored.get("call")
+            return Resumed(status, self._call)
+        if status is not None:
+            LOGGER.info("Ending the login session left open by the last run")
+            await self.client.close(session, hang_up=False)
+        await self._store.async_save({})
+        return None
+
+    def _remember(self, session: Session) -> None:
+        self._session, self._call = session, None
+        self._save()
+
+    def _forget(self) -> None:
+        self._session, self._call = None, None
+        self._save()
+
+    def _data(self) -> dict[str, Any]:
+        if self._session is None:
+            return {}
+        return {"guid": self._session.guid, "call": self._call}
+
+    def _save(self) -> None:
+        self._store.async_delay_save(self._data, 0)
