@@ -64,6 +64,8 @@ SCENARIOS: dict[str, Timeline] = {
     "ringing_forever": _SOURCE_ANSWERS,
     # The source hangs up while the destination rings: 4 before any answer.
     "cancelled": (*_SOURCE_ANSWERS, (6, 4)),
+    # The caller gives up while the destination still rings: 31, unanswered.
+    "source_gives_up": (*_SOURCE_ANSWERS, (6, 31)),
     "source_no_answer": ((0, 27), (30, 11)),
     "wrong_source": ((1, 24),),
     "wrong_destination": ((0, 27), (3, 28), (4, 25)),

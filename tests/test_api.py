@@ -152,9 +152,9 @@ async def test_login_errors(
     simulator.sim.forced = (27, "Source is alerting")
     with pytest.raises(ConnectCallResponseError):
         await client.login(DST, SRC, CallMode.SOURCE_FIRST)
-    # 103 without a GUID is no session.
+    # 103 without a GUID: a call may ring that nothing can follow.
     simulator.sim.forced = (103, "")
-    with pytest.raises(ConnectCallCommandError):
+    with pytest.raises(ConnectCallResponseError):
         await client.login(DST, SRC, CallMode.SOURCE_FIRST)
 
 

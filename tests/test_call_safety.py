@@ -17,6 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
+from simulator.core import command_of
 
 from .conftest import (
     RunningSimulator,
@@ -79,6 +80,21 @@ def record_events(hass: HomeAssistant, entity_id: str) -> list[str]:
 
     hass.bus.async_listen("state_changed", _changed)
     return fired
+
+
+def answer_next(sim: RunningSimulator, command: str, *codes: int) -> None:
+    """The next requests of ``command`` get these codes instead of the
+    server's own answer (the server does not act on them)."""
+    server = sim.server
+    answer = server.answer
+    pending = list(codes)
+
+    def patched(query: Any) -> tuple[int, str]:
+        if pending and command_of(query) == command:
+            return pending.pop(0), "x"
+        return answer(query)
+
+    server.answer = patched  # type: ignore[method-assign]
 
 
 async def hang_up(hass: HomeAssistant) -> None:
@@ -253,21 +269,129 @@ async def test_one_lost_code_mid_call_is_not_a_loss(
 ) -> None:
     """A getStatus answered 101/102/104 once: the confirming one answers."""
     await dial(hass)
-    server = ha_sim.server
-    answer = server.answer
-
-    def once(query: Any) -> tuple[int, str]:
-        server.answer = answer  # type: ignore[method-assign]
-        return code, "x"
-
-    server.answer = once  # type: ignore[method-assign]
+    answer_next(ha_sim, "getStatus", code)
     await tick(hass, freezer)
-    assert [r.code for r in server.requests[-2:]] == [code, 27]
+    assert [r.code for r in ha_sim.server.requests[-2:]] == [code, 27]
     assert call_status(hass, init_integration) == "source_alerting"
     assert init_integration.runtime_data.session_open
     for _ in range(3):
         await tick(hass, freezer)
     assert call_status(hass, init_integration) == "destination_alerting"
+
+
+async def test_lost_code_to_connect_unconfirmed_is_a_refusal(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """104 to connect, and the confirming getStatus gets no answer: not a
+    confirmed loss, so no login; the session is kept."""
+    await dial(hass)
+    await hang_up(hass)
+    answer_next(ha_sim, "connect", 104)
+    ha_sim.sim.add_fault("http_500", command="getStatus")
+    start = ha_sim.server.count()
+    with pytest.raises(HomeAssistantError) as err:
+        await dial(hass, destination=B)
+    assert err.value.translation_placeholders == {"code": "104"}
+    assert since(ha_sim, start) == ["connect", "getStatus"]
+    assert init_integration.runtime_data.session_open
+
+
+async def test_connect_unsent_keeps_session(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """No connection at all: nothing can have been placed, nothing to settle."""
+    await dial(hass)
+    await hang_up(hass)
+    client = init_integration.runtime_data.client
+    endpoint, client._endpoint = client._endpoint, "http://127.0.0.1:9/x"
+    with pytest.raises(HomeAssistantError) as err:
+        await dial(hass, destination=B)
+    assert err.value.translation_key == "cannot_connect"
+    client._endpoint = endpoint
+    assert init_integration.runtime_data.session_open
+    await dial(hass, destination=B)
+    assert commands(ha_sim)[-2:] == ["connect", "getStatus"]
+
+
+async def test_hang_up_on_a_lost_session(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """hangUp answered 101 and getStatus confirms: no session, no call left."""
+    await dial(hass)
+    ha_sim.server.expire_sessions()
+    start = ha_sim.server.count()
+    await hang_up(hass)
+    assert since(ha_sim, start) == ["hangUp", "getStatus"]
+    assert not init_integration.runtime_data.session_open
+    assert call_status(hass, init_integration) == "hung_up"
+    await assert_quiet(hass, freezer, ha_sim, 3)
+
+
+@pytest.mark.parametrize("codes", [(100,), (101, 103)])
+async def test_odd_answers_to_a_poll_are_failures(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    codes: tuple[int, ...],
+) -> None:
+    """A command code to getStatus (not 101/102/104 twice) is a failed poll,
+    not a loss: unavailable for one poll, then followed on."""
+    await dial(hass)
+    answer_next(ha_sim, "getStatus", *codes)
+    await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "unavailable"
+    await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "source_alerting"
+    assert init_integration.runtime_data.session_open
+
+
+async def test_uncertain_connect_status_answers_a_command_code(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Settling getStatus answers 100: the session answers, so it lives."""
+    await dial(hass)
+    await hang_up(hass)
+    ha_sim.sim.add_fault("drop_after", command="connect")
+    answer_next(ha_sim, "getStatus", 100)
+    await dial(hass, destination=B)
+    assert calls_placed(ha_sim) == ["0612345678", B]
+    assert init_integration.runtime_data.session_open
+
+
+async def test_uncertain_connect_in_a_lost_session_is_not_retried(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """connect unanswered, getStatus says the session is gone: no login in
+    the same dial (the connect may have rung); the next dial logs in."""
+    await dial(hass)
+    await hang_up(hass)
+    ha_sim.sim.add_fault("drop", command="connect")
+    ha_sim.server.expire_sessions()
+    start = ha_sim.server.count()
+    with pytest.raises(HomeAssistantError) as err:
+        await dial(hass, destination=B)
+    assert err.value.translation_key == "call_uncertain"
+    # The loss confirmed by a second getStatus; closed the safe way.
+    assert since(ha_sim, start) == ["connect", "getStatus", "getStatus", "hangUp", "end"]
+    assert not init_integration.runtime_data.session_open
+    await dial(hass, destination=B)
+    assert since(ha_sim, start)[5:] == ["login", "getStatus"]
 
 
 # 4. Stale status.
@@ -377,14 +501,12 @@ async def test_give_up_counts_per_call(
         await tick(hass, freezer, 10)
     assert call_status(hass, init_integration) == "status_unknown"
     ha_sim.sim.faults.clear()
-    await dial(hass, destination=B)
     ha_sim.sim.add_fault("http_500", command="getStatus")
-    await tick(hass, freezer)
+    await dial(hass, destination=B)  # its first poll fails
     assert call_status(hass, init_integration) == "unavailable"
-    await tick(hass, freezer)
-    # One failed poll of a new call does not give it up at once.
-    assert call_status(hass, init_integration) == "source_alerting"
-    await tick(hass, freezer)
+    # The last call's give-up does not carry over: followed on.
+    for _ in range(3):
+        await tick(hass, freezer)
     assert call_status(hass, init_integration) == "source_connected"
 
 
@@ -521,8 +643,9 @@ async def test_restart_mid_call_resumes_it(
     start = ha_sim.server.count()
     await _restart(hass, init_integration)
     assert init_integration.state is ConfigEntryState.LOADED
-    # Nothing cut the call: the probe and one getStatus.
-    assert since(ha_sim, start) == ["login", "getStatus"]
+    # Nothing cut the call: one getStatus (the live session proves the
+    # password; a probe could end it on a one-session-per-account server).
+    assert since(ha_sim, start) == ["getStatus"]
     assert ha_sim.server.active_call() is not None
     assert call_status(hass, init_integration) == "connected"
     active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
@@ -591,10 +714,40 @@ async def test_restart_after_the_call_ended_ends_session(
     start = ha_sim.server.count()
     await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert since(ha_sim, start) == ["login", "getStatus", "end"]
+    assert since(ha_sim, start) == ["getStatus", "end", "login"]
     assert ha_sim.server.sessions == {}
     assert call_status(hass, init_integration) == "idle"
     assert hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"] == {}
+
+
+@pytest.mark.parametrize(
+    ("code", "sent", "kept"),
+    [
+        (104, ["getStatus", "getStatus", "hangUp", "end", "login"], False),
+        (100, ["getStatus"], True),
+    ],
+)
+async def test_resume_of_an_unknown_session(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    code: int,
+    sent: list[str],
+    kept: bool,
+) -> None:
+    """The stored GUID's getStatus answers 104 twice (gone: closed the safe
+    way and forgotten) or an odd 100 (kept and followed: polls decide)."""
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    hass_storage[key] = {"version": 1, "key": key, "data": {"guid": "stale"}}
+    ha_sim.sim.forced = None
+    answer_next(ha_sim, "getStatus", code, code)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert commands(ha_sim) == sent
+    assert hass_storage[key]["data"].get("guid") == ("stale" if kept else None)
 
 
 async def test_unload_without_call_ends_session(
@@ -679,8 +832,7 @@ async def test_source_ends_before_answer_is_ended(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    ha_sim.server.default_scenario = "source_no_answer"
-    ha_sim.server.scenarios = {"0612345678": "cancelled"}
+    ha_sim.server.default_scenario = "source_gives_up"  # 31 before an answer
     events = record_events(hass, entity_id_of(hass, init_integration, "event", "call"))
     await dial(hass)
     for _ in range(7):

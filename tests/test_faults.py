@@ -235,10 +235,10 @@ async def test_crash_left_guid_call_is_followed(
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert commands(ha_sim) == ["login", "login", "getStatus"]
+    assert commands(ha_sim) == ["login", "getStatus"]
     assert call_status(hass, mock_config_entry) == "source_alerting"
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    assert commands(ha_sim)[3] == "hangUp"
+    assert commands(ha_sim)[2] == "hangUp"
     assert ha_sim.server.active_call() is None
     assert call_status(hass, mock_config_entry) == "hung_up"
 
@@ -326,7 +326,7 @@ async def test_stale_session_kept_while_server_unreachable(
         "key": key,
         "data": {"guid": "stale"},
     }
-    ha_sim.sim.add_fault("http_500", 6)
+    ha_sim.sim.add_fault("drop", 6)
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()

@@ -388,13 +388,24 @@ class ConnectCallClient:
         if opened is not None:
             await self.close(opened)
 
-    async def close(self, session: Session, *, hang_up: bool = True) -> None:
-        """Hang up (unless no call can be active) and log out, best effort."""
+    async def close(self, session: Session, *, hang_up: bool = True) -> bool:
+        """Hang up (unless no call can be active) and log out, best effort.
+
+        True when the server answered anything at all (a refusal or an error
+        page too); False when neither request got through.
+        """
+        reached = False
         for command in (self.hang_up, self.end) if hang_up else (self.end,):
             try:
                 await command(session)
             except ConnectCallError as err:
                 _LOGGER.debug("Closing a session: %s", err)
+                reached |= not isinstance(err, ConnectCallConnectionError) or (
+                    isinstance(err, ConnectCallHTTPError)
+                )
+            else:
+                reached = True
+        return reached
 
     async def login(self, destination: str, source: str, mode: CallMode) -> Session:
         """Log in, which places the first call; returns the new session.
@@ -403,7 +414,10 @@ class ConnectCallClient:
         """
         params = self._login_params() | self._call_params(destination, source, mode)
         reply = await self._request(params, places=True)
-        if reply.code == ResponseCode.LOGIN_SUCCESS and reply.message:
+        if reply.code == ResponseCode.LOGIN_SUCCESS:
+            if not reply.message:
+                # Placed, but no GUID to follow it by: as unreadable as no answer.
+                raise ConnectCallResponseError("Login answered no session")
             return Session(reply.message)
         if reply.code == ResponseCode.AUTHORIZATION_FAILED:
             raise ConnectCallAuthenticationError("Login refused")

@@ -170,10 +170,14 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             raise _translated("cannot_connect") from err
 
     async def _async_setup(self) -> None:
-        """Probe the credentials once (no call is placed); resume a left call."""
+        """Resume a call the last run left; else probe the credentials once.
+
+        A live session proves the credentials, and a probe (a login) could
+        end it on a server that keeps one session per account.
+        """
         try:
-            await self.client.verify()
-            resumed = await self._keeper.resume()
+            if (resumed := await self._keeper.resume()) is None:
+                await self.client.verify()
         except ConnectCallAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
@@ -340,7 +344,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 # "Always end the call before a new call is set up." A failed
                 # hang-up fails the dial; the old call stays followed.
                 with self._api_errors():
-                    await self._hang_up_locked(old, OUTCOME_ENDED)
+                    await self._end_call_locked(old)
                 if not old.tracker.over:
                     old.tracker.end_locally(CODE_HUNG_UP, _now())
                     self._publish(old)
@@ -372,11 +376,15 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             async with asyncio.timeout(bound):
                 await call.settled.wait()
         except TimeoutError:
-            if self._call is call and not call.tracker.over:
-                async with self._lock:
+            async with self._lock:
+                # Under the lock: a newer dial or an unload may have come.
+                if self._is_current(call):
                     with self._api_errors():
                         await self._hang_up_locked(call, OUTCOME_NO_ANSWER)
-                await self._poll_again(call)
+            await self._poll_again(call)
+        if self._shut_down:
+            # This run no longer follows the call (a reload goes on with it).
+            raise _translated("unloaded")
         if call.tracker.answered is not None:
             return OUTCOME_ANSWERED
         # Not settled: the bound ran out (even if the hang-up's poll failed).
@@ -404,7 +412,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             call = self._call
             if call is not None and not call.tracker.server_final:
                 with self._api_errors():
-                    await self._hang_up_locked(call, OUTCOME_ENDED)
+                    await self._end_call_locked(call)
                 if not call.tracker.over:
                     call.tracker.end_locally(CODE_HUNG_UP, _now())
                     self._publish(call)
@@ -428,6 +436,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                     call = self._call
                     if call is not None:
                         call.cancel_timer()
+                        call.settled.set()  # a waiting dial stops waiting
                         if not call.tracker.server_final:
                             await self._keeper.leave()
                             return
@@ -436,10 +445,27 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         except TimeoutError:
             LOGGER.debug("Could not end the session on shutdown in time")
 
+    def _is_current(self, call: _Call) -> bool:
+        """``call`` is the one followed, not over, and this run goes on."""
+        return self._call is call and not call.tracker.over and not self._shut_down
+
     async def _hang_up_locked(self, call: _Call, outcome: str) -> None:
         """Hang up (lock held); raises and changes nothing when it fails."""
         await self._keeper.hang_up()
         call.tracker.hung_up(outcome)
+
+    async def _end_call_locked(self, call: _Call) -> None:
+        """Hang up before a new call or a logout (lock held).
+
+        A call given up on (the API kept failing) must not block every later
+        dial: if its hang-up fails too, the session is closed the safe way
+        (the next dial logs in); one the server cannot be reached for raises.
+        """
+        try:
+            await self._hang_up_locked(call, OUTCOME_ENDED)
+        except ConnectCallError:
+            if not call.tracker.over or not await self._keeper.close():
+                raise
 
     # Following calls.
 
@@ -470,13 +496,17 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         """A poll on the grid: enforce the call's bounds, then ask the server."""
         tracker = call.tracker
         now = _now()
-        if (outcome := tracker.due_hang_up(now)) is not None:
+        if tracker.due_hang_up(now) is not None:
             async with self._lock:
-                try:
-                    await self._hang_up_locked(call, outcome)
-                except ConnectCallError as err:
-                    # Retried at the next poll: the call stays followed.
-                    LOGGER.debug("Hang-up at the call's bound failed: %s", err)
+                # Checked again under the lock: a dial may have replaced the
+                # call (its hang-up would end the new one).
+                outcome = tracker.due_hang_up(_now())
+                if self._is_current(call) and outcome is not None:
+                    try:
+                        await self._hang_up_locked(call, outcome)
+                    except ConnectCallError as err:
+                        # Retried at the next poll: the call stays followed.
+                        LOGGER.debug("Hang-up at the call's bound failed: %s", err)
         if tracker.follow_expired(now) and not tracker.over:
             LOGGER.warning("Stopped following a call that outlasted its bounds")
             tracker.end_locally(CODE_UNKNOWN, now)

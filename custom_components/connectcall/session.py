@@ -6,17 +6,19 @@ A dial rings at most one call, and no call the server placed is lost:
   attempt. The client never re-sends them (aiohttp's retry is off for them);
   nothing here sends them again after a time-out, a dropped connection, an
   HTTP error or an unreadable answer.
-- An uncertain ``connect`` (no readable answer) is settled by one
-  ``getStatus``: a live session is taken to hold the new call, which is then
-  followed. Failing that too, the session is closed (``hangUp``, ``end``) and
-  forgotten, so the next dial logs in. An uncertain ``login`` raises
+- An uncertain ``connect`` (no readable answer) is settled by ``getStatus``:
+  a live session is taken to hold the new call, which is then followed. A
+  session that is gone or answers error pages is closed (``hangUp``, ``end``)
+  and forgotten, so the next dial logs in; one the server cannot be reached
+  for at all is kept, and the call followed. An uncertain ``login`` raises
   :class:`CallMayBePlacedError`: the server may have placed a call whose
   GUID we never got.
-- 101, 102 or 104 to a GUID command is a session loss only once one
-  ``getStatus`` answers one of them too. Only a confirmed loss leads to a
-  new login; a live session that refused ``connect`` raises the refusal.
-- A GUID is forgotten only after a confirmed loss or after ``hangUp`` and
-  ``end`` were sent for it.
+- 101, 102 or 104 is a session loss only once a ``getStatus`` answers one
+  of them too (after a ``getStatus`` that answered one, a second). Only a
+  confirmed loss leads to a new login; a live session that refused
+  ``connect`` raises the refusal.
+- A GUID is forgotten only after a confirmed loss, or after ``hangUp`` and
+  ``end`` were sent for it and the server answered something.
 - The GUID, and the call in progress in it, are kept in ``.storage``: a
   restart leaves the call alone and :meth:`SessionKeeper.resume` follows it
   again.
@@ -25,6 +27,7 @@ A dial rings at most one call, and no call the server placed is lost:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum, auto
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -38,6 +41,7 @@ from .api import (
     ConnectCallCommandError,
     ConnectCallConnectionError,
     ConnectCallError,
+    ConnectCallHTTPError,
     ConnectCallResponseError,
     Session,
 )
@@ -60,6 +64,16 @@ class Resumed:
     # The call's snapshot (see CallTracker.snapshot); None after a crash
     # of a version that stored the GUID alone.
     call: dict[str, Any] | None
+
+
+class _Seen(Enum):
+    """What one ``getStatus`` says of a session."""
+
+    CALL = auto()  # a call in progress, an unchanged or an odd answer
+    NO_CALL = auto()  # a final status: the session lives, no call is up
+    LOST = auto()  # 101, 102 or 104
+    ERROR_PAGE = auto()  # an HTTP error: the server is up, the GUID unusable
+    SILENT = auto()  # no answer
 
 
 def _uncertain(err: ConnectCallError) -> bool:
@@ -115,8 +129,12 @@ class SessionKeeper:
         try:
             await self.client.connect(session, destination, source, mode)
         except ConnectCallCommandError as err:
-            if err.code in SESSION_LOST_CODES and await self._confirmed_lost(session):
+            if (
+                err.code in SESSION_LOST_CODES
+                and await self._seen(session) is _Seen.LOST
+            ):
                 LOGGER.debug("Session gone (%s); logging in again", err.code)
+                self._forget()
                 return False
             raise
         except ConnectCallError as err:
@@ -127,35 +145,39 @@ class SessionKeeper:
 
     async def _settle(self, session: Session, cause: ConnectCallError) -> None:
         """An unanswered ``connect``: a live session is taken to hold the call."""
-        try:
-            await self.client.get_status(session)
-        except ConnectCallCommandError as err:
-            if err.code not in SESSION_LOST_CODES:
-                return
-            self._forget()
-        except ConnectCallError:
-            # Neither answered: drop the session the safe way (hangUp ends a
-            # call connect may have placed); the next dial logs in.
-            await self.close()
-        else:
+        seen = await self._confirmed(session)
+        if seen in (_Seen.CALL, _Seen.NO_CALL):
             LOGGER.warning(
                 "No answer to a call request; the session is alive, so the call "
                 "is followed as placed"
             )
             return
-        raise CallMayBePlacedError("The call request got no answer") from cause
+        # Gone or broken: close it the safe way (hangUp ends a call connect
+        # may have placed); the next dial logs in.
+        if await self.client.close(session) or seen is _Seen.LOST:
+            self._forget()
+            raise CallMayBePlacedError("The call request got no answer") from cause
+        LOGGER.warning(
+            "The server is not reachable after a call request; the call is "
+            "followed as placed"
+        )
 
-    async def _confirmed_lost(self, session: Session) -> bool:
-        """One ``getStatus``: the session is gone only if it answers 101/102/104."""
+    async def _seen(self, session: Session) -> _Seen:
+        """One ``getStatus``, read as what it says of the session."""
         try:
-            await self.client.get_status(session)
+            status = await self.client.get_status(session)
         except ConnectCallCommandError as err:
-            if err.code in SESSION_LOST_CODES:
-                self._forget()
-                return True
+            return _Seen.LOST if err.code in SESSION_LOST_CODES else _Seen.CALL
+        except ConnectCallHTTPError:
+            return _Seen.ERROR_PAGE
         except ConnectCallError:
-            pass
-        return False
+            return _Seen.SILENT
+        return _Seen.NO_CALL if status is not None and status.is_final else _Seen.CALL
+
+    async def _confirmed(self, session: Session) -> _Seen:
+        """``getStatus`` with no loss hinted before: a second confirms one."""
+        seen = await self._seen(session)
+        return await self._seen(session) if seen is _Seen.LOST else seen
 
     async def status(self) -> CallStatus | None:
         """The call's status; None when unchanged (105).
@@ -179,22 +201,38 @@ class SessionKeeper:
             raise SessionLostError("Session gone") from None
 
     async def hang_up(self) -> None:
-        """Hang up the session's call; a confirmed loss has none left to end."""
+        """Hang up the session's call; returns once no call can be up in it.
+
+        A refusal while ``getStatus`` shows no call is the goal reached, and a
+        confirmed loss has no call left. Anything else raises.
+        """
         if (session := self._session) is None:
             return
         try:
             await self.client.hang_up(session)
-        except ConnectCallCommandError as err:
-            if err.code in SESSION_LOST_CODES and await self._confirmed_lost(session):
-                return
-            raise
+        except (ConnectCallCommandError, ConnectCallHTTPError) as err:
+            seen = await self._seen(session)
+            lost = isinstance(err, ConnectCallCommandError) and (
+                err.code in SESSION_LOST_CODES
+            )
+            if seen is _Seen.LOST and lost:
+                self._forget()
+            elif seen is not _Seen.NO_CALL:
+                raise
 
-    async def close(self, *, hang_up: bool = True) -> None:
-        """Hang up (unless no call can be active) and log out, best effort."""
+    async def close(self, *, hang_up: bool = True) -> bool:
+        """Hang up (unless no call can be active) and log out, best effort.
+
+        The GUID is forgotten once the server answered; when it could not be
+        reached at all it is kept, so a later close (or the next start) can
+        still end its call. Returns whether it was forgotten.
+        """
         if (session := self._session) is None:
-            return
-        await self.client.close(session, hang_up=hang_up)
+            return True
+        if not await self.client.close(session, hang_up=hang_up):
+            return False
         self._forget()
+        return True
 
     def track(self, call: dict[str, Any] | None) -> None:
         """The call in progress in this session, kept for a restart."""
@@ -207,23 +245,25 @@ class SessionKeeper:
         await self._store.async_save(self._data())
 
     async def resume(self) -> Resumed | None:
-        """The session the last run left: one ``getStatus`` decides.
+        """The session the last run left: ``getStatus`` decides.
 
         A call in progress is returned to be followed; otherwise the session
-        is ended. No answer raises, and the GUID stays stored for next time.
+        is ended and forgotten. A server that cannot be reached raises, and
+        the GUID stays stored for the next try.
         """
         stored = await self._store.async_load() or {}
         if not (guid := stored.get("guid")):
             return None
         session = Session(guid)
+        status: CallStatus | None = None
         try:
             status = await self.client.get_status(session)
         except ConnectCallCommandError as err:
-            if err.code not in SESSION_LOST_CODES:
-                raise
-            LOGGER.debug("The last run's session is gone (%s)", err.code)
-            status = None
-            active = False
+            # 101/102/104 twice: gone. An odd answer: the polls will tell.
+            gone = err.code in SESSION_LOST_CODES
+            active = not gone or await self._seen(session) is not _Seen.LOST
+        except ConnectCallHTTPError:
+            active = False  # the server is up, the GUID only gets error pages
         else:
             # 105 (unchanged) tells nothing: the call may go on.
             active = status is None or not status.is_final
@@ -231,9 +271,8 @@ class SessionKeeper:
             LOGGER.info("Following the call left in progress by the last run")
             self._session, self._call = session, stored.get("call")
             return Resumed(status, self._call)
-        if status is not None:
-            LOGGER.info("Ending the login session left open by the last run")
-            await self.client.close(session, hang_up=False)
+        LOGGER.info("Ending the login session left open by the last run")
+        await self.client.close(session, hang_up=status is None)
         await self._store.async_save({})
         return None
 
