@@ -388,7 +388,13 @@ async def test_uncertain_connect_in_a_lost_session_is_not_retried(
         await dial(hass, destination=B)
     assert err.value.translation_key == "call_uncertain"
     # The loss confirmed by a second getStatus; closed the safe way.
-    assert since(ha_sim, start) == ["connect", "getStatus", "getStatus", "hangUp", "end"]
+    assert since(ha_sim, start) == [
+        "connect",
+        "getStatus",
+        "getStatus",
+        "hangUp",
+        "end",
+    ]
     assert not init_integration.runtime_data.session_open
     await dial(hass, destination=B)
     assert since(ha_sim, start)[5:] == ["login", "getStatus"]
