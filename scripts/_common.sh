@@ -63,7 +63,7 @@ _build_rootfs() {
   rm -rf "$ROOTFS"
   mkdir -p "$CACHE"
   debootstrap --variant=minbase --include="$ROOTFS_PACKAGES" \
-    sid "$ROOTFS" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 ||
+    sid "$ROOTFS" >"$CACHE/debootstrap.log" 2>&1 ||
     { say "debootstrap failed; see $CACHE/debootstrap.log"; exit 1; }
   # The host's locally added CAs (TLS-inspecting proxies) for PyPI inside.
   if compgen -G "/usr/local/share/ca-certificates/*" >/dev/null; then

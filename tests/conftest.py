@@ -125,12 +125,9 @@ def mock_config_entry(ha_sim: RunningSimulator) -> MockConfigEntry:
         entry_id="01KCONNECTCALL00000000000AA",  # stable for snapshots
         title=USERNAME,
         unique_id=f"{ha_sim.url}{USERNAME}",
-        data={
-            "username": USERNAME,
-            "password": PASSWORD,
-            "url": ha_sim.url,
-            "source": SOURCE,
-        },
+        version=2,
+        data={"username": USERNAME, "password": PASSWORD, "url": ha_sim.url},
+        options={"source": SOURCE},
     )
 
 
@@ -229,5 +226,7 @@ def second_account(sim: RunningSimulator, first: MockConfigEntry) -> MockConfigE
         domain=DOMAIN,
         title="bob",
         unique_id=f"{sim.url}bob",
+        version=2,
         data=dict(first.data) | {"username": "bob", "password": "bobs"},
+        options=dict(first.options),
     )

@@ -52,10 +52,13 @@ async def test_user_flow(hass: HomeAssistant, ha_sim: RunningSimulator) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == USERNAME
-    assert result["data"] == _user_input(ha_sim)  # URL and number normalised
+    # URL and number normalised; what connects is data, the source an option.
+    expected = _user_input(ha_sim)
+    assert result["options"] == {"source": expected.pop("source")}
+    assert result["data"] == expected
     assert result["result"].unique_id == f"{ha_sim.url}{USERNAME}"
     assert ha_sim.server.calls == []  # checking the account placed no call
-    assert ha_sim.server.count("login") >= 1
+    assert ha_sim.server.count("login") == 2  # the flow's probe, then setup's
 
 
 @pytest.mark.parametrize(
@@ -211,7 +214,7 @@ async def test_reconfigure(
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.unique_id == f"{ha_sim.url}bob"
     assert init_integration.title == "bob"
-    assert init_integration.data["source"] == SOURCE  # kept
+    assert init_integration.options["source"] == SOURCE  # kept
 
 
 async def test_reconfigure_onto_configured_account(

@@ -9,6 +9,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.connectcall.const import DOMAIN
+
 from .conftest import DEST, RunningSimulator, tick
 
 
@@ -125,3 +127,36 @@ async def test_stop_ends_session(
     assert ha_sim.server.sessions == {}
     assert ha_sim.server.requests[-1].command == "end"
     assert init_integration.state is ConfigEntryState.LOADED  # stop does not unload
+
+
+async def test_migrate_source_to_options(
+    hass: HomeAssistant, ha_sim: RunningSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """Version 1 kept the default source in data: it moves to the options."""
+    old = MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        title=mock_config_entry.title,
+        unique_id=mock_config_entry.unique_id,
+        data=dict(mock_config_entry.data) | {"source": "0301234567"},
+        options={"mode": "simultaneous"},
+    )
+    old.add_to_hass(hass)
+    await hass.config_entries.async_setup(old.entry_id)
+    await hass.async_block_till_done()
+    assert old.state is ConfigEntryState.LOADED
+    assert old.version == 2
+    assert "source" not in old.data
+    assert old.options == {"mode": "simultaneous", "source": "0301234567"}
+    await hass.services.async_call(DOMAIN, "dial", {"destination": DEST}, blocking=True)
+    assert ha_sim.server.calls[0].source == "0301234567"
+
+
+async def test_migrate_refuses_a_newer_version(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    newer = MockConfigEntry(domain=DOMAIN, version=3, data=dict(mock_config_entry.data))
+    newer.add_to_hass(hass)
+    await hass.config_entries.async_setup(newer.entry_id)
+    await hass.async_block_till_done()
+    assert newer.state is ConfigEntryState.MIGRATION_ERROR

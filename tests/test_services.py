@@ -70,7 +70,7 @@ def commands(sim: RunningSimulator) -> list[str]:
         ({"destination": [DEST, "#31"]}, "invalid_number"),
         ({"destination": []}, "invalid_destinations"),
         ({"destination": [DEST] * 11}, "invalid_destinations"),
-        ({"source": "front door"}, "invalid_number"),
+        ({"source": "front door"}, "invalid_source"),
         ({"mode": "loud"}, "invalid_mode"),
         ({"mode": 1}, "invalid_mode"),
         ({"ring_timeout": 4}, "invalid_range"),
@@ -323,7 +323,9 @@ async def test_wait_bounded_hangs_up(
     low: int,
     high: int,
 ) -> None:
-    hass.config_entries.async_update_entry(init_integration, options=options)
+    hass.config_entries.async_update_entry(
+        init_integration, options=dict(init_integration.options) | options
+    )
     ha_sim.server.default_scenario = "ringing_forever"
     response = await dial_waiting(hass, freezer, **data)
     assert response["outcome"] == "no_answer"

@@ -52,12 +52,12 @@ def _code_keys(name: str) -> set[str]:
                 name == "translation_key"
                 and isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in ("_invalid", "_translated")
+                and node.func.id in ("_invalid", "_translated", "_number")
                 and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
+                and isinstance(key := node.args[-1], ast.Constant)
+                and isinstance(key.value, str)
             ):
-                found.add(node.args[0].value)
+                found.add(key.value)
     return found
 
 
@@ -89,6 +89,7 @@ def test_every_exception_and_issue(language: str) -> None:
     assert {
         "auth_failed",
         "invalid_number",
+        "invalid_source",
         "update_failed",
         "call_status",
     } <= used
@@ -141,3 +142,16 @@ def test_icons_cover_states_and_services() -> None:
     assert set(event) == set(EVENT_TYPES)
     services = load_yaml_dict(ROOT / "services.yaml")
     assert set(icons["services"]) == set(services)
+
+
+def test_service_limits_match_the_ui() -> None:
+    """services.yaml's number selectors say what the handlers enforce."""
+    from custom_components.connectcall.services import LIMITS
+
+    fields = load_yaml_dict(ROOT / "services.yaml")["dial"]["fields"]
+    shown = {
+        name: (field["selector"]["number"]["min"], field["selector"]["number"]["max"])
+        for name, field in fields.items()
+        if "number" in field["selector"]
+    }
+    assert shown == LIMITS

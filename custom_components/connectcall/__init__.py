@@ -17,7 +17,14 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ConnectCallClient, Session
-from .const import DOMAIN, LOGGER, PLACE_TIMEOUT, REQUEST_TIMEOUT, SHUTDOWN_TIMEOUT
+from .const import (
+    CONF_SOURCE,
+    DOMAIN,
+    LOGGER,
+    PLACE_TIMEOUT,
+    REQUEST_TIMEOUT,
+    SHUTDOWN_TIMEOUT,
+)
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
@@ -48,6 +55,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConnectCallConfigEntry) 
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _on_stop)
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: ConnectCallConfigEntry
+) -> bool:
+    """Version 1 kept the default source in ``data``; it is an option."""
+    if entry.version > 2:
+        return False  # a downgrade: this version cannot read it
+    if entry.version == 1:
+        data, options = dict(entry.data), dict(entry.options)
+        if (source := data.pop(CONF_SOURCE, None)) is not None:
+            options.setdefault(CONF_SOURCE, source)
+        hass.config_entries.async_update_entry(
+            entry, data=data, options=options, version=2, minor_version=1
+        )
     return True
 
 

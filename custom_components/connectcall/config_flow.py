@@ -84,7 +84,8 @@ def _unique_id(url: str, username: str) -> str:
 class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Connect Call account."""
 
-    VERSION = 1
+    # 2: the default source moved from data to options.
+    VERSION = 2
     MINOR_VERSION = 1
 
     @classmethod
@@ -141,7 +142,11 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
                     _unique_id(data[CONF_URL], data[CONF_USERNAME])
                 )
                 self._abort_if_unique_id_configured()
-                return self.async_create_entry(title=data[CONF_USERNAME], data=data)
+                # data: what connects; the default source is an option.
+                source = data.pop(CONF_SOURCE)
+                return self.async_create_entry(
+                    title=data[CONF_USERNAME], data=data, options={CONF_SOURCE: source}
+                )
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
@@ -231,7 +236,6 @@ class ConnectCallOptionsFlow(OptionsFlow):
                 return self.async_create_entry(data={**user_input, CONF_SOURCE: source})
         current = (
             {
-                CONF_SOURCE: entry.data.get(CONF_SOURCE),
                 CONF_MODE: DEFAULT_MODE.value,
                 CONF_POLL_INTERVAL: DEFAULT_POLL_INTERVAL,
             }

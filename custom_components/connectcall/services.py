@@ -8,8 +8,9 @@ nothing is sent to the API unless the whole input is valid.
 from __future__ import annotations
 
 from collections.abc import Callable
+import contextlib
 import math
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.core import (
     HomeAssistant,
@@ -46,6 +47,14 @@ SERVICE_HANG_UP = "hang_up"
 SERVICE_END_SESSION = "end_session"
 
 MAX_DESTINATIONS = 10
+# The actions' numeric limits: the one table the handlers check against
+# (services.yaml keeps a copy for the UI; a test compares the two).
+LIMITS: Final[dict[str, tuple[int, int]]] = {
+    CONF_RING_TIMEOUT: (5, 300),
+    ATTR_MAX_DURATION: (10, 86400),
+    ATTR_RETRY_BUSY: (0, 5),
+    ATTR_RETRY_DELAY: (1, 300),
+}
 # A list without ring_timeout rings each number this long.
 LIST_RING = 30.0
 
@@ -85,25 +94,33 @@ def _coordinator(call: ServiceCall) -> ConnectCallCoordinator:
     return entry.runtime_data
 
 
-def _number(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise _invalid("invalid_number", field=field)
-    try:
-        return normalize_number(value)
-    except InvalidNumberError:
-        raise _invalid("invalid_number", field=field) from None
+def _number(value: object, error: str) -> str:
+    """A normalised number, or the field's own translated error.
+
+    One message per field: a field's key is no word in Dutch.
+    """
+    if isinstance(value, str):
+        with contextlib.suppress(InvalidNumberError):
+            return normalize_number(value)
+    raise _invalid(error)
 
 
-def _seconds(data: dict[str, Any], field: str, low: float, high: float) -> float | None:
+def _limited[T: (int, float)](
+    data: dict[str, Any], field: str, kind: type[T]
+) -> T | None:
+    """A number within the field's LIMITS, or None when not given."""
     value = data.get(field)
     if value is None:
         return None
-    # bool is an int to Python, never a duration to a user.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    low, high = LIMITS[field]
+    # bool is an int to Python, never a number to a user.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float if kind is float else int)
+        or not (math.isfinite(value) and low <= value <= high)
+    ):
         raise _invalid("invalid_range", field=field, min=str(low), max=str(high))
-    if not (math.isfinite(value) and low <= value <= high):
-        raise _invalid("invalid_range", field=field, min=str(low), max=str(high))
-    return float(value)
+    return kind(value)
 
 
 def dial_plan(
@@ -114,13 +131,10 @@ def dial_plan(
     raw_list = raw if isinstance(raw, list) else [raw]
     if not 1 <= len(raw_list) <= MAX_DESTINATIONS:
         raise _invalid("invalid_destinations", max=str(MAX_DESTINATIONS))
-    destinations = tuple(_number(value, ATTR_DESTINATION) for value in raw_list)
+    destinations = tuple(_number(value, "invalid_number") for value in raw_list)
 
     options = entry.options
-    source = data.get(
-        CONF_SOURCE, options.get(CONF_SOURCE, entry.data.get(CONF_SOURCE))
-    )
-    source = _number(source, CONF_SOURCE)
+    source = _number(data.get(CONF_SOURCE, options.get(CONF_SOURCE)), "invalid_source")
 
     mode_value = data.get(CONF_MODE, options.get(CONF_MODE, DEFAULT_MODE))
     if mode_value not in tuple(CallMode):
@@ -128,16 +142,10 @@ def dial_plan(
     wait = data.get(ATTR_WAIT, False)
     if not isinstance(wait, bool):
         raise _invalid("invalid_wait")
-    ring_timeout = _seconds(data, CONF_RING_TIMEOUT, 5, 300)
-    max_duration = _seconds(data, ATTR_MAX_DURATION, 10, 86400)
-    retry_delay = _seconds(data, ATTR_RETRY_DELAY, 1, 300)
-    retry_busy = data.get(ATTR_RETRY_BUSY, 0)
-    if (
-        isinstance(retry_busy, bool)
-        or not isinstance(retry_busy, int)
-        or not 0 <= retry_busy <= 5
-    ):
-        raise _invalid("invalid_range", field=ATTR_RETRY_BUSY, min="0", max="5")
+    ring_timeout = _limited(data, CONF_RING_TIMEOUT, float)
+    max_duration = _limited(data, ATTR_MAX_DURATION, float)
+    retry_delay = _limited(data, ATTR_RETRY_DELAY, float)
+    retry_busy = _limited(data, ATTR_RETRY_BUSY, int) or 0
 
     if ring_timeout is None and len(destinations) > 1:
         ring_timeout = LIST_RING
