@@ -102,6 +102,29 @@ async def test_doorbell_nobody_answers(
     assert fallback[0].data == {"outcome": "no_answer"}
 
 
+async def test_doorbell_source_reaches_the_server(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The blueprint's source input is the intercom's number: it must be the
+    source the server rings (it used to be declared and never passed on)."""
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    await use_doorbell_blueprint(
+        hass,
+        init_integration,
+        doorbell="binary_sensor.doorbell",
+        source="030 111 22 33",
+        ring_timeout=10,
+    )
+    await hass.async_block_till_done()
+    hass.states.async_set("binary_sensor.doorbell", "on")
+    await run_clock(hass, freezer, 12)
+    assert [c.source for c in ha_sim.server.calls] == ["0301112233"]
+    assert "source=0301112233" in ha_sim.server.requests[1].query
+
+
 async def test_doorbell_answered_no_fallback(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
