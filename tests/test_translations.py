@@ -69,8 +69,18 @@ def test_no_key_references_or_empty_texts() -> None:
     for language in LANGUAGES:
         text = (ROOT / "translations" / f"{language}.json").read_text()
         assert "[%key:" not in text
-        for key in _keys(_load(language)):
-            assert key
+        texts = _texts(_load(language))
+        assert len(texts) > 100  # the walk reaches the texts
+        for path, value in texts:
+            assert value.strip(), f"{language}: {path} is empty"
+
+
+def _texts(node: object, path: str = "") -> list[tuple[str, str]]:
+    """Every (dotted key, text) of a translation file."""
+    if isinstance(node, dict):
+        return [t for k, v in node.items() for t in _texts(v, f"{path}.{k}")]
+    assert isinstance(node, str), path
+    return [(path, node)]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
