@@ -198,7 +198,10 @@ async def test_hang_up_when_idle(
     simulator.server.behaviour.hangup_when_idle = idle_code
     session = await client.login(DST, SRC, CallMode.SOURCE_FIRST)
     await client.hang_up(session)
+    assert simulator.server.active_call() is None
     await client.hang_up(session)  # nothing to hang up: fine either way
+    hang_ups = [r.code for r in simulator.server.requests if r.command == "hangUp"]
+    assert hang_ups == [100, idle_code]
 
 
 async def test_command_refused(

@@ -117,17 +117,24 @@ async def test_user_flow_unexpected_error(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_probe_hints(hass: HomeAssistant, ha_sim: RunningSimulator) -> None:
-    """A server that checks parameters first accepts any password: a hint only."""
-    ha_sim.server.behaviour.probe = "wrong_parameters"
-    ha_sim.sim.forced = (101, "Failed")
+@pytest.mark.parametrize("probe", ["wrong_parameters", "odd_code"])
+async def test_probe_hints(
+    hass: HomeAssistant, ha_sim: RunningSimulator, probe: str
+) -> None:
+    """A server that checks parameters first (104 whatever the password), or
+    answers an odd code: only 102 refuses, anything else is a pass."""
+    if probe == "odd_code":
+        ha_sim.sim.forced = (101, "Failed")
+    else:
+        ha_sim.server.behaviour.probe = probe
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _user_input(ha_sim)
+        result["flow_id"], _user_input(ha_sim, password="not the password")
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert ha_sim.server.requests[0].code == (104 if probe != "odd_code" else 101)
 
 
 async def test_probe_answered_103_closes_session(
@@ -215,6 +222,16 @@ async def test_reconfigure(
     assert init_integration.unique_id == f"{ha_sim.url}bob"
     assert init_integration.title == "bob"
     assert init_integration.options["source"] == SOURCE  # kept
+    # Reloaded with the new login: its probe and its dials are bob's.
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    start = ha_sim.server.count()
+    await hass.services.async_call(
+        DOMAIN, "dial", {"destination": "0612345678"}, blocking=True
+    )
+    login = ha_sim.server.requests[start]
+    assert login.command == "login"
+    assert login.query.startswith("login=bob&password=bobs&")
 
 
 async def test_reconfigure_onto_configured_account(

@@ -413,11 +413,18 @@ async def test_end_session_already_gone(
 ) -> None:
     await dial(hass)
     ha_sim.server.expire_sessions()
+    start = ha_sim.server.count()
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
+    # hangUp answered 101, confirmed gone by getStatus: nothing left to end.
+    assert commands(ha_sim)[start:] == ["hangUp", "getStatus"]
+    assert [r.code for r in ha_sim.server.requests[start:]] == [101, 101]
     await dial(hass)
+    assert commands(ha_sim)[start + 2 :] == ["login", "getStatus"]
+    # A hang-up the server fails: an error, and the session is not dropped.
     ha_sim.sim.add_fault("http_500")
     with pytest.raises(HomeAssistantError):
         await hass.services.async_call(DOMAIN, "end_session", blocking=True)
+    assert ha_sim.server.sessions
 
 
 async def test_poll_failures_unavailable_and_logged_once(
