@@ -6,6 +6,7 @@ import json
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -18,7 +19,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import PASSWORD, USERNAME, RunningSimulator, tick
+from .conftest import PASSWORD, USERNAME, RunningSimulator, assert_quiet, tick
 from .test_services import dial, dial_waiting
 
 
@@ -118,3 +119,36 @@ async def test_no_secret_anywhere(
         assert "connectcall.aspx" not in text, name
         for guid in guids:
             assert guid not in text, (name, "GUID")
+
+
+async def test_wire_sequence_and_bytes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Every request of setup, dial, re-dial, hang-up, stop and unload, as
+    the server received it (raw query), and nothing else."""
+    await dial(hass)
+    await dial(hass, destination="+31 (0)6 8765 4321", mode="simultaneous")
+    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await assert_quiet(hass, freezer, ha_sim, 3)
+    guid = ha_sim.server.requests[2].query.split("&")[0]
+    # The password as aiohttp encodes it: & = # % + é escaped, space as +.
+    login = "login=alice&password=p%26ss%3Dw%23rd+%25%2B+%C3%A9/?"
+    assert [r.query for r in ha_sim.server.requests] == [
+        login,  # setup's probe: no numbers, no call
+        f"{login}&dest=0612345678&source=0201234567&type=1",
+        f"{guid}&cmd=getStatus",
+        f"{guid}&cmd=hangUp",  # re-dial: the first call is still ringing
+        f"{guid}&cmd=connect&dest=%2B31687654321&source=0201234567&type=2",
+        f"{guid}&cmd=getStatus",
+        f"{guid}&cmd=hangUp",
+        f"{guid}&cmd=getStatus",
+        f"{guid}&cmd=end",  # stop with no call in progress; unload: nothing
+    ]
+    assert guid.startswith("guid=")
