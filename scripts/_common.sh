@@ -103,7 +103,7 @@ cc_run() {
   # Chosen variables pass through; PIP_FIND_LINKS names a host-only folder.
   local -a pass=()
   local v
-  for v in CI PYTEST_ADDOPTS HYPOTHESIS_PROFILE CONNECTCALL_BENCH_SECONDS COLUMNS; do
+  for v in CI PYTEST_ADDOPTS HYPOTHESIS_PROFILE COLUMNS; do
     if [ -n "${!v:-}" ]; then pass+=("$v=${!v}"); fi
   done
   local inner

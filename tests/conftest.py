@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+import os
 import time
 
 from aiohttp import ClientSession, web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
+from hypothesis import settings
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -22,6 +24,12 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.connectcall.const import DOMAIN
 from simulator import ConnectCallServer, Simulator, create_app
+
+# HYPOTHESIS_PROFILE=ci (scripts/test sets it under CI): the same examples on
+# every run, so a CI failure reproduces; "thorough" for a long local search.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("thorough", max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 SOURCE = "0201234567"
 DEST = "0612345678"

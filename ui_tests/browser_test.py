@@ -34,6 +34,45 @@ CHROMIUM_ARGS = [
 ]
 USER, PASSWORD = "ui-test", "ui-test-password"
 RAW_KEY = re.compile(r"component\.connectcall\.|\bconfig\.step\.|data_description\.")
+# JavaScript that walks the page into every shadow root, where Home
+# Assistant's frontend renders nearly everything (`innerText` stops at them).
+_ROOTS_JS = """() => {
+  const roots = [document];
+  for (let i = 0; i < roots.length; i++) {
+    for (const el of roots[i].querySelectorAll('*')) {
+      if (el.shadowRoot) roots.push(el.shadowRoot);
+    }
+  }
+  return roots;
+}"""
+# The text shown, shadow roots included.
+PAGE_TEXT_JS = f"""() => {{
+  const parts = [];
+  for (const root of ({_ROOTS_JS})()) {{
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {{
+      const tag = n.parentElement ? n.parentElement.tagName : '';
+      if (!['STYLE', 'SCRIPT', 'TEMPLATE'].includes(tag)) parts.push(n.data);
+    }}
+  }}
+  return parts.join(' ').replace(/\\s+/g, ' ');
+}}"""
+# True once no transition or finite animation runs (floating labels, ripples).
+SETTLED_JS = f"""() => ({_ROOTS_JS})()
+  .flatMap((root) => root.getAnimations())
+  .every((a) => a.playState !== 'running'
+    || a.effect === null
+    || a.effect.getComputedTiming().endTime === Infinity)"""
+# The onboarding step shown, as its elements' names: "" while one loads,
+# "done" once past onboarding.
+ONBOARDING_STEP_JS = f"""() => {{
+  if (!location.pathname.startsWith('/onboarding')) return 'done';
+  const tags = ({_ROOTS_JS})()
+    .flatMap((root) => [...root.querySelectorAll('*')])
+    .map((el) => el.tagName.toLowerCase())
+    .filter((tag) => tag.startsWith('onboarding-'));
+  return tags.includes('onboarding-loading') ? '' : tags.join(' ');
+}}"""
 
 
 class Steps:
@@ -44,7 +83,9 @@ class Steps:
 
     def shot(self, name: str) -> None:
         self.n += 1
-        self.page.screenshot(path=self.shots / f"{self.n:02d}-{name}.png")
+        self.page.screenshot(
+            path=self.shots / f"{self.n:02d}-{name}.png", animations="disabled"
+        )
 
 
 def field(page: Page, label: str) -> Locator:
@@ -53,9 +94,35 @@ def field(page: Page, label: str) -> Locator:
     return page.get_by_role("textbox", name=name).first
 
 
+def page_text(page: Page) -> str:
+    """All the text the page shows, inside shadow roots too."""
+    text: str = page.evaluate(PAGE_TEXT_JS)
+    return text
+
+
 def no_raw_keys(page: Page) -> None:
-    text = page.locator("body").inner_text()
-    assert not RAW_KEY.search(text), f"untranslated key on the page: {text[:500]}"
+    text = page_text(page)
+    if raw := RAW_KEY.search(text):
+        around = text[max(0, raw.start() - 80) : raw.end() + 80]
+        raise AssertionError(f"untranslated key on the page: …{around}…")
+
+
+def settled(page: Page) -> None:
+    """Wait until the page has stopped moving (before a screenshot)."""
+    page.wait_for_function(SETTLED_JS, polling=100, timeout=10_000)
+
+
+def next_onboarding_step(page: Page, shown: str) -> str:
+    """Wait until onboarding shows another step than ``shown``; return it."""
+    handle = page.wait_for_function(
+        f"(shown) => {{ const step = ({ONBOARDING_STEP_JS})();"
+        " return step !== shown && step }",
+        arg=shown,
+        polling=100,
+        timeout=30_000,
+    )
+    step: str = handle.json_value()
+    return step
 
 
 def onboard(page: Page, base: str, steps: Steps) -> None:
@@ -66,17 +133,19 @@ def onboard(page: Page, base: str, steps: Steps) -> None:
     field(page, "Password").fill(PASSWORD)
     field(page, "Confirm password").fill(PASSWORD)
     steps.shot("onboarding-user")
+    shown = next_onboarding_step(page, "")
     page.get_by_role("button", name="Create account").click()
-    # Location, country, analytics: accept what is proposed.
-    for _ in range(6):
-        page.wait_for_timeout(1500)
-        if "/onboarding" not in page.url:
+    # Location, country, analytics, integrations: accept what is proposed,
+    # one click per step shown.
+    proceed = page.get_by_role("button", name=re.compile(r"^\s*(Next|Finish)\s*$"))
+    for _ in range(8):
+        shown = next_onboarding_step(page, shown)
+        if shown == "done":
             break
-        for name in ("Next", "Finish"):
-            button = page.get_by_role("button", name=name)
-            if button.count() and button.first.is_enabled():
-                button.first.click()
-                break
+        expect(proceed.first).to_be_enabled()
+        proceed.first.click()
+    else:
+        raise AssertionError(f"onboarding did not end; last step: {shown}")
     page.wait_for_url(re.compile(r"/(lovelace|home)"), timeout=30_000)
     steps.shot("onboarded")
 
@@ -139,7 +208,8 @@ def add_account(page: Page, base: str, sim: str, steps: Steps) -> None:
     field(page, "Password").fill("wrong")
     field(page, "API URL").fill(f"{sim}/api/")
     field(page, "Default source number").fill("020 123 4567")
-    page.wait_for_timeout(600)  # let the floating labels settle
+    expect(field(page, "Default source number")).to_have_value("020 123 4567")
+    settled(page)  # the floating labels
     steps.shot("config-flow")
     page.get_by_role("button", name="Submit").click()
     refused = page.get_by_text("The server refused the username or password")
@@ -219,7 +289,7 @@ def dashboard(page: Page, base: str, steps: Steps) -> None:
         timeout=15_000,
     )
     expect(page.get_by_text("Source answered")).to_be_visible()
-    page.wait_for_timeout(300)
+    settled(page)  # the button's ripple
     steps.shot("dashboard-calling")
     presses.nth(1).click()  # Hang up
     page.wait_for_function(
