@@ -29,7 +29,13 @@ from .conftest import (
     settle,
     tick,
 )
-from .test_call_safety import calls_placed, hang_up, since, until_done
+from .test_call_safety import (
+    assert_hang_up_ends_it,
+    calls_placed,
+    hang_up,
+    since,
+    until_done,
+)
 from .test_services import commands, dial
 
 B = "0687654321"
@@ -58,6 +64,18 @@ def active(sim: RunningSimulator, index: int = -1) -> bool:
 
 def hung_up_at_server(sim: RunningSimulator, index: int = -1) -> bool:
     return sim.server.calls[index].status(sim.server.clock()) == 4
+
+
+async def assert_dials_go_on(hass: HomeAssistant, sim: RunningSimulator) -> None:
+    """Two dials in a row succeed: nothing is stuck until a reload."""
+    for _ in range(2):
+        start = sim.server.count()
+        key = None
+        try:
+            await dial(hass, destination=B)
+        except HomeAssistantError as err:
+            key = err.translation_key
+        assert key is None, f"dial failed ({key}); server saw {since(sim, start)}"
 
 
 async def fails(coro: Any) -> str | None:
@@ -237,14 +255,7 @@ async def test_dead_guid_with_http_500_blocks_every_dial(
     assert call_status(hass, init_integration) == "status_unknown"  # given up
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
     assert not init_integration.runtime_data.session_open
-    for _ in range(2):
-        start = ha_sim.server.count()
-        key = None
-        try:
-            await dial(hass, destination=B)
-        except HomeAssistantError as err:
-            key = err.translation_key
-        assert key is None, f"dial failed ({key}); server saw {since(ha_sim, start)}"
+    await assert_dials_go_on(hass, ha_sim)
 
 
 async def test_reload_with_dead_guid_with_http_500_never_loads(
@@ -290,14 +301,7 @@ async def test_hang_up_refused_for_an_ended_call_blocks_dials(
         await tick(hass, freezer, 10)
     assert call_status(hass, init_integration) == "status_unknown"  # given up
     ha_sim.sim.faults.clear()
-    for _ in range(2):
-        start = ha_sim.server.count()
-        key = None
-        try:
-            await dial(hass, destination=B)
-        except HomeAssistantError as err:
-            key = err.translation_key
-        assert key is None, f"dial failed ({key}); server saw {since(ha_sim, start)}"
+    await assert_dials_go_on(hass, ha_sim)
 
 
 async def test_restart_probe_in_single_session_account_kills_the_call(
@@ -403,9 +407,7 @@ async def test_stop_during_a_late_placement_keeps_the_call(
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.LOADED
-    await hang_up(hass)
-    assert ha_sim.server.active_call() is None
-    assert call_status(hass, init_integration) == "hung_up"
+    await assert_hang_up_ends_it(hass, ha_sim, init_integration)
 
 
 async def test_reload_during_a_late_connect_resumes_the_call(

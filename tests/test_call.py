@@ -63,7 +63,7 @@ async def test_poll_interval_option(
     init_integration: MockConfigEntry,
 ) -> None:
     hass.config_entries.async_update_entry(
-        init_integration, options={"poll_interval": 3}
+        init_integration, options=dict(init_integration.options) | {"poll_interval": 3}
     )
     await hass.services.async_call(
         "connectcall", "dial", {"destination": DEST}, blocking=True

@@ -101,6 +101,15 @@ async def hang_up(hass: HomeAssistant) -> None:
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
 
 
+async def assert_hang_up_ends_it(
+    hass: HomeAssistant, sim: RunningSimulator, entry: MockConfigEntry
+) -> None:
+    """The hang_up action reaches the call: over at the server, and shown."""
+    await hang_up(hass)
+    assert sim.server.active_call() is None
+    assert call_status(hass, entry) == "hung_up"
+
+
 # 1. At most once.
 
 
@@ -678,9 +687,7 @@ async def test_restart_mid_call_then_hang_up(
     await tick(hass, freezer)
     await _restart(hass, init_integration)
     assert ha_sim.server.active_call() is not None
-    await hang_up(hass)
-    assert ha_sim.server.active_call() is None
-    assert call_status(hass, init_integration) == "hung_up"
+    await assert_hang_up_ends_it(hass, ha_sim, init_integration)
 
 
 async def test_stop_mid_call_leaves_call_and_keeps_guid(

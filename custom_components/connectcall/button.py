@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
@@ -11,20 +14,47 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_MODE, CONF_NUMBER, CONF_SOURCE, DOMAIN, SUBENTRY_CONTACT
+from .const import CONF_MODE, CONF_NUMBER, CONF_SOURCE, SUBENTRY_CONTACT
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
-from .entity import ConnectCallEntity
+from .entity import ConnectCallEntity, contact_identifier
 from .services import ATTR_DESTINATION, dial_plan
 
 # Presses go through the coordinator's lock; no limit needed here.
 PARALLEL_UPDATES = 0
 
-HANG_UP = ButtonEntityDescription(key="hang_up", translation_key="hang_up")
-CALL = ButtonEntityDescription(key="call", translation_key="call")
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectCallButtonDescription(ButtonEntityDescription):
+    """A button and what pressing it does (given the contact, if any)."""
+
+    press_fn: Callable[[ConnectCallCoordinator, str | None], Awaitable[None]]
+
+
+async def _call_contact(
+    coordinator: ConnectCallCoordinator, subentry_id: str | None
+) -> None:
+    """Dial the contact as it is now (an edit applies at once)."""
+    assert subentry_id is not None
+    entry = coordinator.config_entry
+    data = entry.subentries[subentry_id].data
+    call = {ATTR_DESTINATION: data[CONF_NUMBER]} | {
+        key: data[key] for key in (CONF_SOURCE, CONF_MODE) if data.get(key)
+    }
+    plan, _ = dial_plan(call, entry)
+    await coordinator.async_call(plan, wait=False)
+
+
+HANG_UP = ConnectCallButtonDescription(
+    key="hang_up",
+    translation_key="hang_up",
+    press_fn=lambda coordinator, _: coordinator.async_hang_up(),
+)
+CALL = ConnectCallButtonDescription(
+    key="call", translation_key="call", press_fn=_call_contact
+)
 
 
 async def async_setup_entry(
@@ -34,7 +64,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the hang-up button, and a call button per contact as they come."""
     coordinator = entry.runtime_data
-    async_add_entities([ConnectCallHangUpButton(coordinator, HANG_UP)])
+    async_add_entities([ConnectCallButton(coordinator, HANG_UP)])
     known: dict[str, str] = {}
 
     @callback
@@ -45,12 +75,12 @@ async def async_setup_entry(
                 continue
             if subentry.subentry_id not in known:
                 async_add_entities(
-                    [ContactCallButton(coordinator, subentry)],
+                    [ConnectCallButton(coordinator, CALL, subentry)],
                     config_subentry_id=subentry.subentry_id,
                 )
             elif known[subentry.subentry_id] != subentry.title and (
                 device := device_registry.async_get_device_by_identifier(
-                    _contact_identifier(entry, subentry), entry.entry_id
+                    contact_identifier(entry, subentry), entry.entry_id
                 )
             ):
                 # A renamed contact: its device follows, no reload.
@@ -71,53 +101,26 @@ async def async_setup_entry(
     )
 
 
-def _contact_identifier(
-    entry: ConfigEntry, subentry: ConfigSubentry
-) -> tuple[str, str]:
-    return (DOMAIN, f"{entry.entry_id}_{subentry.subentry_id}")
+class ConnectCallButton(ConnectCallEntity, ButtonEntity):
+    """A button of the account (hang up) or of a contact (call)."""
 
+    entity_description: ConnectCallButtonDescription
 
-class ConnectCallHangUpButton(ConnectCallEntity, ButtonEntity):
-    """Hangs up the current call (and stops a running call list)."""
+    def __init__(
+        self,
+        coordinator: ConnectCallCoordinator,
+        description: ConnectCallButtonDescription,
+        subentry: ConfigSubentry | None = None,
+    ) -> None:
+        """A contact's button knows its subentry, to read it at each press."""
+        super().__init__(coordinator, description, subentry)
+        self._subentry_id = subentry.subentry_id if subentry else None
 
     @property
     def available(self) -> bool:
-        """Hanging up must stay possible while status polls fail."""
+        """Pressing must stay possible while status polls fail."""
         return True
 
     async def async_press(self) -> None:
-        """Hang up; no call: nothing happens."""
-        await self.coordinator.async_hang_up()
-
-
-class ContactCallButton(ButtonEntity):
-    """Calls one contact; the contact is its own service device."""
-
-    _attr_has_entity_name = True
-    entity_description = CALL
-
-    def __init__(
-        self, coordinator: ConnectCallCoordinator, subentry: ConfigSubentry
-    ) -> None:
-        """Tie the button and its device to the contact's subentry."""
-        self._coordinator = coordinator
-        self._subentry_id = subentry.subentry_id
-        entry = coordinator.config_entry
-        self._attr_unique_id = f"{entry.entry_id}_{subentry.subentry_id}_call"
-        self._attr_device_info = DeviceInfo(
-            identifiers={_contact_identifier(entry, subentry)},
-            name=subentry.title,
-            manufacturer="Connect Call",
-            model="Quick-dial contact",
-            entry_type=DeviceEntryType.SERVICE,
-        )
-
-    async def async_press(self) -> None:
-        """Dial the contact as it is now (an edit applies at once)."""
-        entry = self._coordinator.config_entry
-        data = entry.subentries[self._subentry_id].data
-        call = {ATTR_DESTINATION: data[CONF_NUMBER]} | {
-            key: data[key] for key in (CONF_SOURCE, CONF_MODE) if data.get(key)
-        }
-        plan, _ = dial_plan(call, entry)
-        await self._coordinator.async_call(plan, wait=False)
+        """Hang up, or call the contact."""
+        await self.entity_description.press_fn(self.coordinator, self._subentry_id)
