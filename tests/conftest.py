@@ -13,6 +13,7 @@ from aiohttp import ClientSession, web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from hypothesis import settings
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -153,13 +154,22 @@ async def settle(hass: HomeAssistant) -> None:
     """Let requests in flight finish before time moves on.
 
     block_till_done waits for tracked tasks only; a waiting `dial` runs in
-    the test's own task. Time is frozen, so only spinning the loop (each
-    turn polls the loopback sockets) lets that task's HTTP round trip end.
+    the test's own task. So: until Home Assistant's HTTP connector has no
+    connection in use (every request the integration sent got its answer
+    read) for a few loop turns in a row, with its tasks done. A request
+    outside Home Assistant's tasks that waits for the frozen clock fails the
+    test instead of hanging it.
     """
-    for _ in range(3):
+    connector = async_get_clientsession(hass).connector
+    assert connector is not None
+    quiet = 0
+    for _ in range(5000):
         await hass.async_block_till_done()
-        for _ in range(50):
-            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        quiet = quiet + 1 if not connector._acquired else 0
+        if quiet >= 3:
+            return
+    raise AssertionError("settle: a request is still in flight")
 
 
 async def tick(

@@ -863,3 +863,22 @@ async def test_default_namespace_is_accepted(
     response = await dial(hass, destination="+31 (0)6 8765 4321")
     assert response["status"] == "source_alerting"
     assert calls_placed(ha_sim) == ["+31687654321"]
+
+
+async def test_settle_waits_for_answers_and_is_bounded(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The tests' settle() waits for a condition (every request answered),
+    and says so instead of hanging when an answer waits for the clock."""
+    await dial(hass)
+    ha_sim.sim.delay = 5
+    ha_sim.sim.add_fault("slow", command="hangUp")
+    task = asyncio.ensure_future(hang_up(hass))
+    with pytest.raises(AssertionError, match="still in flight"):
+        await settle(hass)
+    await until_done(hass, freezer, task)
+    await settle(hass)
+    assert ha_sim.server.active_call() is None
