@@ -43,18 +43,27 @@ async def test_setup_wrong_password_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
-@pytest.mark.parametrize("fault", ["http_500", "garbage", "drop"])
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("http_500", "Could not reach the Connect Call API"),
+        ("garbage", "gave an answer that could not be read"),
+        ("drop", "Could not reach the Connect Call API"),
+    ],
+)
 async def test_setup_not_ready(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
     mock_config_entry: MockConfigEntry,
     fault: str,
+    reason: str,
 ) -> None:
     ha_sim.sim.add_fault(fault, 2)
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert reason in (mock_config_entry.reason or "")
     assert ha_sim.server.calls == []
 
 

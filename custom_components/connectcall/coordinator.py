@@ -184,8 +184,10 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             ) from err
         except ConnectCallError as err:
             # Unreachable: a stored GUID stays stored for the next attempt.
+            unreadable = isinstance(err, ConnectCallResponseError)
             raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="cannot_connect"
+                translation_domain=DOMAIN,
+                translation_key="invalid_response" if unreadable else "cannot_connect",
             ) from err
         if resumed is not None:
             self._resume(resumed)
