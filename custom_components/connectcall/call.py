@@ -116,12 +116,7 @@ class CallTracker:
         if self.over:
             return False
         final = code in FINAL_STATUS_CODES
-        if (
-            final
-            and not self._progressed
-            and self._hang_up_outcome is None
-            and now - self.dialled < LAG_GUARD
-        ):
+        if final and self._hang_up_outcome is None and not self.final_trusted(now):
             return False
         self.server_final = final
         if not final:
@@ -137,6 +132,10 @@ class CallTracker:
         if final:
             self._end(now)
         return True
+
+    def final_trusted(self, now: float) -> bool:
+        """A final code now is this call's, not the previous call's last one."""
+        return self._progressed or now - self.dialled >= LAG_GUARD
 
     def unchanged(self) -> None:
         """``getStatus`` answered 105: nothing new, but the API answers."""

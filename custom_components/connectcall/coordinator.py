@@ -453,20 +453,25 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     async def _hang_up_locked(self, call: _Call, outcome: str) -> None:
         """Hang up (lock held); raises and changes nothing when it fails."""
-        await self._keeper.hang_up()
+        await self._keeper.hang_up(final_trusted=call.tracker.final_trusted(_now()))
         call.tracker.hung_up(outcome)
 
     async def _end_call_locked(self, call: _Call) -> None:
         """Hang up before a new call or a logout (lock held).
 
         A call given up on (the API kept failing) must not block every later
-        dial: if its hang-up fails too, the session is closed the safe way
-        (the next dial logs in); one the server cannot be reached for raises.
+        dial: if its hang-up fails too and the GUID is dead (error pages while
+        the server answers without it), the session is closed the safe way
+        and the next dial logs in. An overloaded or unreachable server raises.
         """
         try:
             await self._hang_up_locked(call, OUTCOME_ENDED)
         except ConnectCallError:
-            if not call.tracker.over or not await self._keeper.close():
+            if (
+                not call.tracker.over
+                or not await self._keeper.guid_dead()
+                or not await self._keeper.close()
+            ):
                 raise
 
     # Following calls.

@@ -200,11 +200,12 @@ class SessionKeeper:
             self._forget()
             raise SessionLostError("Session gone") from None
 
-    async def hang_up(self) -> None:
+    async def hang_up(self, *, final_trusted: bool = True) -> None:
         """Hang up the session's call; returns once no call can be up in it.
 
-        A refusal while ``getStatus`` shows no call is the goal reached, and a
-        confirmed loss has no call left. Anything else raises.
+        A refusal while ``getStatus`` shows no call is the goal reached (unless
+        a final status may still be the previous call's: ``final_trusted``),
+        and a confirmed loss has no call left. Anything else raises.
         """
         if (session := self._session) is None:
             return
@@ -217,8 +218,24 @@ class SessionKeeper:
             )
             if seen is _Seen.LOST and lost:
                 self._forget()
-            elif seen is not _Seen.NO_CALL:
+            elif seen is not _Seen.NO_CALL or not final_trusted:
                 raise
+
+    async def guid_dead(self) -> bool:
+        """Whether the session is dead rather than the server overloaded.
+
+        Dead: the GUID gets error pages while the server answers a request
+        without it (a login that places no call).
+        """
+        if (session := self._session) is None:
+            return True
+        if await self._seen(session) is not _Seen.ERROR_PAGE:
+            return False
+        try:
+            await self.client.verify()
+        except ConnectCallError:
+            return False
+        return True
 
     async def close(self, *, hang_up: bool = True) -> bool:
         """Hang up (unless no call can be active) and log out, best effort.
@@ -263,7 +280,14 @@ class SessionKeeper:
             gone = err.code in SESSION_LOST_CODES
             active = not gone or await self._seen(session) is not _Seen.LOST
         except ConnectCallHTTPError:
-            active = False  # the server is up, the GUID only gets error pages
+            # Dead only if it keeps getting error pages while the server
+            # answers without it; else a hiccup: retried later, GUID kept.
+            self._session = session
+            dead = await self.guid_dead()
+            self._session = None
+            if not dead:
+                raise
+            active = False
         else:
             # 105 (unchanged) tells nothing: the call may go on.
             active = status is None or not status.is_final
