@@ -222,13 +222,11 @@ class SessionKeeper:
                 raise
 
     async def guid_dead(self) -> bool:
-        """Whether the session is dead rather than the server overloaded.
+        """Whether the open session is dead rather than the server overloaded."""
+        return self._session is None or await self._dead(self._session)
 
-        Dead: the GUID gets error pages while the server answers a request
-        without it (a login that places no call).
-        """
-        if (session := self._session) is None:
-            return True
+    async def _dead(self, session: Session) -> bool:
+        """Error pages for the GUID, while a GUID-less login is answered."""
         if await self._seen(session) is not _Seen.ERROR_PAGE:
             return False
         try:
@@ -282,10 +280,7 @@ class SessionKeeper:
         except ConnectCallHTTPError:
             # Dead only if it keeps getting error pages while the server
             # answers without it; else a hiccup: retried later, GUID kept.
-            self._session = session
-            dead = await self.guid_dead()
-            self._session = None
-            if not dead:
+            if not await self._dead(session):
                 raise
             active = False
         else:
