@@ -16,12 +16,11 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import ConnectCallClient, Session
+from .api import PLACE_TIMEOUT, ConnectCallClient, Session
 from .const import (
     CONF_SOURCE,
     DOMAIN,
     LOGGER,
-    PLACE_TIMEOUT,
     REQUEST_TIMEOUT,
     SHUTDOWN_TIMEOUT,
 )

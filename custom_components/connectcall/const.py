@@ -26,8 +26,6 @@ DEFAULT_WAIT_RING: Final = 120.0
 WAIT_SLACK: Final = 5.0
 # Seconds a request may take before it counts as a connection failure.
 REQUEST_TIMEOUT: Final = 10.0
-# The same for a request that places a call (login with numbers, connect).
-PLACE_TIMEOUT: Final = 30.0
 # Ending the session on unload / stop must not hold Home Assistant up.
 SHUTDOWN_TIMEOUT: Final = 5.0
 STORAGE_VERSION: Final = 1

@@ -25,6 +25,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .api import (
+    PLACE_TIMEOUT,
     CallMode,
     ConnectCallAuthenticationError,
     ConnectCallClient,
@@ -42,7 +43,6 @@ from .const import (
     OUTCOME_BUSY,
     OUTCOME_ENDED,
     OUTCOME_NO_ANSWER,
-    PLACE_TIMEOUT,
     SHUTDOWN_TIMEOUT,
 )
 from .issues import FUNDS_CODES, async_call_answered, async_funds_seen
@@ -140,7 +140,6 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         # Held around every request about calls: one at a time, in order.
         self._lock = asyncio.Lock()
         self._call: _Call | None = None
-        self._tick_task: asyncio.Task[None] | None = None
         self._plan_task: asyncio.Task[None] | None = None
         self._plan_generation = 0
         self._call_ids = 0
@@ -495,7 +494,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     @callback
     def _on_poll_timer(self, call: _Call) -> None:
         call.timer = None
-        self._tick_task = self.config_entry.async_create_task(
+        self.config_entry.async_create_task(
             self.hass, self._poll_tick(call), f"{DOMAIN} poll"
         )
 
