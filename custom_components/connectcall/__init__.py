@@ -14,6 +14,7 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.typing import ConfigType
 
 from .api import PLACE_TIMEOUT, ConnectCallClient, Session
@@ -24,7 +25,7 @@ from .const import (
     REQUEST_TIMEOUT,
     SHUTDOWN_TIMEOUT,
 )
-from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
+from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator, totals_store
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
 from .session import store_for
@@ -36,6 +37,8 @@ PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.S
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions (once, whatever the entries)."""
     async_setup_services(hass)
+    # The logbook's lines are built in a callback, from cached texts.
+    await async_get_translations(hass, hass.config.language, "logbook", {DOMAIN})
     return True
 
 
@@ -97,6 +100,7 @@ async def async_remove_entry(
         except TimeoutError:
             LOGGER.debug("Could not end the removed account's session in time")
     await store.async_remove()
+    await totals_store(hass, entry.entry_id).async_remove()
 
 
 def _client(hass: HomeAssistant, entry: ConnectCallConfigEntry) -> ConnectCallClient:

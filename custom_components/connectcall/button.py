@@ -17,10 +17,11 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_MODE, CONF_NUMBER, CONF_SOURCE, SUBENTRY_CONTACT
+from .const import SUBENTRY_CONTACT
+from .contacts import Contact
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity, contact_identifier
-from .services import ATTR_DESTINATION, dial_plan
+from .services import contact_dial
 
 # Presses go through the coordinator's lock; no limit needed here.
 PARALLEL_UPDATES = 0
@@ -39,11 +40,7 @@ async def _call_contact(
     """Dial the contact as it is now (an edit applies at once)."""
     assert subentry_id is not None
     entry = coordinator.config_entry
-    data = entry.subentries[subentry_id].data
-    call = {ATTR_DESTINATION: data[CONF_NUMBER]} | {
-        key: data[key] for key in (CONF_SOURCE, CONF_MODE) if data.get(key)
-    }
-    plan, _ = dial_plan(call, entry)
+    plan, _ = contact_dial(Contact(entry, entry.subentries[subentry_id]), {})
     await coordinator.async_call(plan, wait=False)
 
 

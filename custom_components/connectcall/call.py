@@ -70,6 +70,22 @@ class CallState:
         return round((self.ended_at - self.answered_at).total_seconds(), 1)
 
 
+@dataclass(frozen=True, slots=True)
+class CallTotals:
+    """What the statistics sensors show: all calls since the account was added."""
+
+    calls: int = 0  # dials the server accepted
+    talk_time: float = 0.0  # seconds talked
+
+    def dialled(self) -> CallTotals:
+        """One more call the server accepted."""
+        return CallTotals(self.calls + 1, self.talk_time)
+
+    def ended(self, state: CallState) -> CallTotals:
+        """A call is over: its talk time counts."""
+        return CallTotals(self.calls, round(self.talk_time + (state.duration or 0), 1))
+
+
 def _at(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
 

@@ -18,6 +18,9 @@ CONF_NUMBER: Final = "number"
 
 SUBENTRY_CONTACT: Final = "contact"
 
+# Fired once per finished call (CONTRACT.md); the logbook describes it.
+EVENT_CALL_ENDED: Final = "connectcall_call_ended"
+
 DEFAULT_MODE: Final = CallMode.SOURCE_FIRST
 DEFAULT_POLL_INTERVAL: Final = 1.0
 # How long `wait` waits for an answer when nothing bounds the ring.

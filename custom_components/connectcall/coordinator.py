@@ -17,10 +17,13 @@ from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass, field
 import math
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -33,18 +36,21 @@ from .api import (
     ConnectCallError,
     ConnectCallResponseError,
 )
-from .call import CODE_HUNG_UP, CODE_UNKNOWN, CallState, CallTracker
+from .call import CODE_HUNG_UP, CODE_UNKNOWN, CallState, CallTotals, CallTracker
 from .const import (
     CONF_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     DOMAIN,
+    EVENT_CALL_ENDED,
     LOGGER,
     OUTCOME_ANSWERED,
     OUTCOME_BUSY,
     OUTCOME_ENDED,
     OUTCOME_NO_ANSWER,
     SHUTDOWN_TIMEOUT,
+    STORAGE_VERSION,
 )
+from .contacts import contact_name
 from .issues import FUNDS_CODES, async_call_answered, async_funds_seen
 from .session import CallMayBePlacedError, Resumed, SessionKeeper, SessionLostError
 
@@ -88,6 +94,8 @@ class _Call:
     timer: asyncio.TimerHandle | None = None
     # Set once answered or over: what a waiting `dial` waits for.
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+    # Its end was counted and announced (once per call).
+    reported: bool = False
 
     def cancel_timer(self) -> None:
         if self.timer is not None:
@@ -106,6 +114,11 @@ def _translated(key: str, **placeholders: str) -> HomeAssistantError:
         translation_key=key,
         translation_placeholders=placeholders or None,
     )
+
+
+def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where the account's call totals outlive restarts."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.totals")
 
 
 def _log_unawaited(task: asyncio.Task[object]) -> None:
@@ -136,6 +149,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         )
         self.client = client
         self.data = CallState()
+        self.totals = CallTotals()
+        self._totals_store = totals_store(hass, entry.entry_id)
         self._keeper = SessionKeeper(hass, client, entry.entry_id)
         # Held around every request about calls: one at a time, in order.
         self._lock = asyncio.Lock()
@@ -174,6 +189,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         A live session proves the credentials, and a probe (a login) could
         end it on a server that keeps one session per account.
         """
+        if stored := await self._totals_store.async_load():
+            self.totals = CallTotals(int(stored["calls"]), float(stored["talk_time"]))
         try:
             if (resumed := await self._keeper.resume()) is None:
                 await self.client.verify()
@@ -204,6 +221,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             tracker.status(resumed.status.code, resumed.status.message, now)
         self._call_ids = tracker.call_id
         call = self._follow(tracker)
+        # A call known only by its session (its record was over, or written
+        # by an older version) was counted, if at all, by the last run.
+        call.reported = resumed.call is None
         self.data = tracker.state
         self._schedule_poll(call)
 
@@ -351,6 +371,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                     self._publish(old)
             with self._api_errors():
                 reused = await self._keeper.place(destination, source, mode)
+            self._set_totals(self.totals.dialled())
             self._call_ids += 1
             call = self._follow(
                 CallTracker(
@@ -580,4 +601,34 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             call.settled.set()
         if self._call is call:
             self._keeper.track(None if state.ended_at else call.tracker.snapshot())
+        if state.ended_at is not None and not call.reported:
+            call.reported = True
+            self._set_totals(self.totals.ended(state))
+            self._announce_end(state)
         self.async_set_updated_data(state)
+
+    def _set_totals(self, totals: CallTotals) -> None:
+        """New totals, saved at once (a crash must not count a call again)."""
+        self.totals = totals
+        self._totals_store.async_delay_save(
+            lambda: {"calls": totals.calls, "talk_time": totals.talk_time}, 0
+        )
+
+    def _announce_end(self, state: CallState) -> None:
+        """The bus event of a finished call (the logbook's line, a trigger)."""
+        entry = self.config_entry
+        device = dr.async_get(self.hass).async_get_device({(DOMAIN, entry.entry_id)})
+        self.hass.bus.async_fire(
+            EVENT_CALL_ENDED,
+            {
+                "config_entry_id": entry.entry_id,
+                "device_id": device.id if device else None,
+                "destination": state.destination,
+                "contact": contact_name(entry, state.destination),
+                # As `dial` reports it: an answered call is "answered".
+                "outcome": OUTCOME_ANSWERED
+                if state.answered_at is not None
+                else state.outcome,
+                "duration": state.duration or 0,
+            },
+        )

@@ -1,4 +1,4 @@
-"""The call-status sensor."""
+"""The call-status sensor and the statistics sensors (calls, talk time)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
+from homeassistant.const import UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
 
-from .call import CallState
 from .const import CALL_STATES
-from .coordinator import ConnectCallConfigEntry
+from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity
 
 # Polling is the coordinator's; entities only read.
@@ -25,10 +27,12 @@ PARALLEL_UPDATES = 0
 
 @dataclass(frozen=True, kw_only=True)
 class ConnectCallSensorDescription(SensorEntityDescription):
-    """A sensor read from the call state."""
+    """A sensor read from the coordinator's call state or totals."""
 
-    value_fn: Callable[[CallState], str | None]
-    attributes_fn: Callable[[CallState], dict[str, Any]]
+    value_fn: Callable[[ConnectCallCoordinator], StateType]
+    attributes_fn: Callable[[ConnectCallCoordinator], dict[str, Any] | None] = (
+        lambda _: None
+    )
 
 
 SENSORS: tuple[ConnectCallSensorDescription, ...] = (
@@ -37,11 +41,29 @@ SENSORS: tuple[ConnectCallSensorDescription, ...] = (
         translation_key="call_status",
         device_class=SensorDeviceClass.ENUM,
         options=CALL_STATES,
-        value_fn=lambda state: state.status,
-        attributes_fn=lambda state: {
-            "status_code": state.code,
-            "status_message": state.message,
+        value_fn=lambda coordinator: coordinator.data.status,
+        attributes_fn=lambda coordinator: {
+            "status_code": coordinator.data.code,
+            "status_message": coordinator.data.message,
         },
+    ),
+    # Totals since the account was added, kept in .storage by the
+    # coordinator: long-term statistics for the statistics cards.
+    ConnectCallSensorDescription(
+        key="calls",
+        translation_key="calls",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda coordinator: coordinator.totals.calls,
+    ),
+    ConnectCallSensorDescription(
+        key="talk_time",
+        translation_key="talk_time",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=1,
+        value_fn=lambda coordinator: coordinator.totals.talk_time,
     ),
 )
 
@@ -63,11 +85,11 @@ class ConnectCallSensor(ConnectCallEntity, SensorEntity):
     entity_description: ConnectCallSensorDescription
 
     @property
-    def native_value(self) -> str | None:
-        """The state key."""
-        return self.entity_description.value_fn(self.coordinator.data)
+    def native_value(self) -> StateType:
+        """The state key, or a total."""
+        return self.entity_description.value_fn(self.coordinator)
 
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Code and server text."""
-        return self.entity_description.attributes_fn(self.coordinator.data)
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The call status's code and server text."""
+        return self.entity_description.attributes_fn(self.coordinator)

@@ -1,4 +1,4 @@
-"""The actions: dial, hang_up, end_session.
+"""The actions: dial, call_contact, hang_up, end_session.
 
 Every input is checked in the handler, so a mistake reaches the user as a
 translated message (a schema error would reach them as a bare 400), and
@@ -26,6 +26,7 @@ import probatio
 from .api import CallMode, InvalidNumberError, normalize_number
 from .const import (
     CONF_MODE,
+    CONF_NUMBER,
     CONF_RING_TIMEOUT,
     CONF_SOURCE,
     DEFAULT_MODE,
@@ -33,9 +34,16 @@ from .const import (
     DOMAIN,
     WAIT_SLACK,
 )
-from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator, DialPlan
+from .contacts import Contact, contacts_of, find_contacts
+from .coordinator import (
+    ConnectCallConfigEntry,
+    ConnectCallCoordinator,
+    DialPlan,
+    DialResult,
+)
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_CONTACT = "contact"
 ATTR_DESTINATION = "destination"
 ATTR_MAX_DURATION = "max_duration"
 ATTR_WAIT = "wait"
@@ -43,6 +51,7 @@ ATTR_RETRY_BUSY = "retry_busy"
 ATTR_RETRY_DELAY = "retry_delay"
 
 SERVICE_DIAL = "dial"
+SERVICE_CALL_CONTACT = "call_contact"
 SERVICE_HANG_UP = "hang_up"
 SERVICE_END_SESSION = "end_session"
 
@@ -73,6 +82,15 @@ DIAL_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_RETRY_DELAY): _ANY,
     }
 )
+CALL_CONTACT_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(ATTR_CONFIG_ENTRY_ID): _ANY,
+        probatio.Required(ATTR_CONTACT): _ANY,
+        probatio.Optional(CONF_RING_TIMEOUT): _ANY,
+        probatio.Optional(ATTR_MAX_DURATION): _ANY,
+        probatio.Optional(ATTR_WAIT): _ANY,
+    }
+)
 ENTRY_SCHEMA = probatio.Schema({probatio.Optional(ATTR_CONFIG_ENTRY_ID): _ANY})
 
 
@@ -84,14 +102,58 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _coordinator(call: ServiceCall) -> ConnectCallCoordinator:
+def _entry(call: ServiceCall) -> ConnectCallConfigEntry:
     entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
     if entry_id is not None and not isinstance(entry_id, str):
         raise _invalid("invalid_config_entry")
     entry: ConnectCallConfigEntry = service.async_get_config_entry(
         call.hass, DOMAIN, entry_id
     )
-    return entry.runtime_data
+    return entry
+
+
+def _coordinator(call: ServiceCall) -> ConnectCallCoordinator:
+    return _entry(call).runtime_data
+
+
+def _contact(call: ServiceCall) -> Contact:
+    """The one contact the name means; translated errors name names, no numbers."""
+    name = call.data[ATTR_CONTACT]
+    if not isinstance(name, str) or not name.strip():
+        raise _invalid("invalid_contact")
+    entries: list[ConnectCallConfigEntry] = (
+        [_entry(call)]
+        if ATTR_CONFIG_ENTRY_ID in call.data
+        else call.hass.config_entries.async_loaded_entries(DOMAIN)
+    )
+    found = find_contacts(entries, name)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise _invalid(
+            "ambiguous_contact",
+            contact=name,
+            choices=", ".join(f"{item.name} ({item.entry.title})" for item in found),
+        )
+    if not (known := sorted({item.name for item in contacts_of(entries)})):
+        raise _invalid("no_contacts")
+    raise _invalid("unknown_contact", contact=name, names=", ".join(known))
+
+
+def contact_dial(contact: Contact, data: dict[str, Any]) -> tuple[DialPlan, bool]:
+    """A dial of the contact as it is now: its number, source and mode.
+
+    ``data`` adds what the caller may choose (wait and the bounds).
+    """
+    saved = contact.subentry.data
+    dial = {
+        key: data[key]
+        for key in (ATTR_WAIT, CONF_RING_TIMEOUT, ATTR_MAX_DURATION)
+        if key in data
+    }
+    dial[ATTR_DESTINATION] = saved[CONF_NUMBER]
+    dial |= {key: saved[key] for key in (CONF_SOURCE, CONF_MODE) if saved.get(key)}
+    return dial_plan(dial, contact.entry)
 
 
 def _number(value: object, error: str) -> str:
@@ -168,6 +230,21 @@ async def _async_dial(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
     plan, wait = dial_plan(dict(call.data), coordinator.config_entry)
     result = await coordinator.async_call(plan, wait=wait)
+    return _response(call, result, wait)
+
+
+async def _async_call_contact(call: ServiceCall) -> ServiceResponse:
+    contact = _contact(call)
+    plan, wait = contact_dial(contact, dict(call.data))
+    coordinator: ConnectCallCoordinator = contact.entry.runtime_data
+    result = await coordinator.async_call(plan, wait=wait)
+    if result.answered_by is not None:
+        result.answered_by = contact.name
+    return _response(call, result, wait)
+
+
+def _response(call: ServiceCall, result: DialResult, wait: bool) -> ServiceResponse:
+    """What ``dial`` and ``call_contact`` answer (when asked to)."""
     if not call.return_response:
         return None
     return {
@@ -190,16 +267,21 @@ async def _async_end_session(call: ServiceCall) -> None:
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions (from ``async_setup``: they exist without entries)."""
-    handlers: tuple[tuple[str, Callable[[ServiceCall], Any], probatio.Schema], ...] = (
-        (SERVICE_HANG_UP, _async_hang_up, ENTRY_SCHEMA),
-        (SERVICE_END_SESSION, _async_end_session, ENTRY_SCHEMA),
+    handlers: tuple[
+        tuple[str, Callable[[ServiceCall], Any], probatio.Schema, SupportsResponse],
+        ...,
+    ] = (
+        (SERVICE_DIAL, _async_dial, DIAL_SCHEMA, SupportsResponse.OPTIONAL),
+        (
+            SERVICE_CALL_CONTACT,
+            _async_call_contact,
+            CALL_CONTACT_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (SERVICE_HANG_UP, _async_hang_up, ENTRY_SCHEMA, SupportsResponse.NONE),
+        (SERVICE_END_SESSION, _async_end_session, ENTRY_SCHEMA, SupportsResponse.NONE),
     )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_DIAL,
-        _async_dial,
-        schema=DIAL_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    for name, handler, schema in handlers:
-        hass.services.async_register(DOMAIN, name, handler, schema=schema)
+    for name, handler, schema, supports_response in handlers:
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=supports_response
+        )

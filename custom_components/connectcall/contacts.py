@@ -1,0 +1,70 @@
+"""Quick-dial contacts: finding one by the name a person says or types."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+import unicodedata
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+
+from .const import CONF_NUMBER, SUBENTRY_CONTACT
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A contact subentry and the account it belongs to."""
+
+    entry: ConfigEntry
+    subentry: ConfigSubentry
+
+    @property
+    def name(self) -> str:
+        """The contact's name (its subentry title)."""
+        return self.subentry.title
+
+
+def comparable(name: str) -> str:
+    """``name`` without case, accents or whitespace: "Tante  Zoë" ~ "tantezoe".
+
+    A voice transcript or a typed name rarely has the accents and spacing of
+    the contact as it was saved.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(
+        char
+        for char in decomposed.casefold()
+        if not unicodedata.combining(char) and not char.isspace()
+    )
+
+
+def contacts_of(entries: Iterable[ConfigEntry]) -> list[Contact]:
+    """Every contact of ``entries``, in the order they were added."""
+    return [
+        Contact(entry, subentry)
+        for entry in entries
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_CONTACT
+    ]
+
+
+def find_contacts(entries: Iterable[ConfigEntry], name: str) -> list[Contact]:
+    """The contacts of ``entries`` called ``name`` (compared as above)."""
+    wanted = comparable(name)
+    return [
+        contact
+        for contact in contacts_of(entries)
+        if comparable(contact.name) == wanted
+    ]
+
+
+def contact_name(entry: ConfigEntry, number: str | None) -> str | None:
+    """The name of the account's contact with this (normalised) number."""
+    return next(
+        (
+            contact.name
+            for contact in contacts_of([entry])
+            if number is not None and contact.subentry.data[CONF_NUMBER] == number
+        ),
+        None,
+    )

@@ -1,0 +1,74 @@
+"""The Activity panel: one line per finished call.
+
+"Call to Mum answered, talked 2 min 4 s": the entry's name is "Call to Mum"
+and its message the outcome, so the line reads as one sentence, in the
+language Home Assistant is set to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_MESSAGE,
+    LOGBOOK_ENTRY_NAME,
+)
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.translation import async_get_cached_translations
+
+from .const import DOMAIN, EVENT_CALL_ENDED, OUTCOME_ANSWERED, OUTCOME_FAILED
+
+
+def talk_time(seconds: float) -> str:
+    """``2 min 4 s``: unit symbols, the same in every language."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{value} {unit}"
+        for value, unit in ((hours, "h"), (minutes, "min"), (secs, "s"))
+        if value
+    ]
+    return " ".join(parts) or "0 s"
+
+
+def describe(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
+    """The logbook line of a ``connectcall_call_ended`` event's data."""
+    texts = _texts(hass, hass.config.language) or _texts(hass, "en")
+    outcome = data.get("outcome")
+    if outcome not in texts or outcome == "call":
+        outcome = OUTCOME_FAILED
+    who = data.get("contact") or data.get("destination") or "?"
+    message = texts[outcome]
+    if outcome == OUTCOME_ANSWERED:
+        message = message.format(duration=talk_time(float(data.get("duration") or 0)))
+    return {
+        LOGBOOK_ENTRY_NAME: texts["call"].format(who=who),
+        LOGBOOK_ENTRY_MESSAGE: message,
+    }
+
+
+def _texts(hass: HomeAssistant, language: str) -> dict[str, str]:
+    """The logbook texts in ``language`` (loaded at setup)."""
+    prefix = f"component.{DOMAIN}.logbook."
+    return {
+        key.removeprefix(prefix): text
+        for key, text in async_get_cached_translations(
+            hass, language, "logbook", DOMAIN
+        ).items()
+    }
+
+
+@callback
+def async_describe_events(
+    hass: HomeAssistant,
+    async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str]]], None],
+) -> None:
+    """Describe the call-ended event."""
+
+    @callback
+    def _describe(event: Event) -> dict[str, str]:
+        return describe(hass, event.data)
+
+    async_describe_event(DOMAIN, EVENT_CALL_ENDED, _describe)
