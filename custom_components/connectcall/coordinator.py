@@ -617,7 +617,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     def _announce_end(self, state: CallState) -> None:
         """The bus event of a finished call (the logbook's line, a trigger)."""
         entry = self.config_entry
-        device = dr.async_get(self.hass).async_get_device({(DOMAIN, entry.entry_id)})
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, entry.entry_id), entry.entry_id
+        )
         self.hass.bus.async_fire(
             EVENT_CALL_ENDED,
             {

@@ -1,0 +1,233 @@
+"""`connectcall.call_contact`: a quick-dial contact called by name."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.connectcall.contacts import comparable
+from custom_components.connectcall.const import DOMAIN
+
+from .conftest import RunningSimulator, second_account, settle, tick
+from .test_contacts import add_contact
+
+MUM = "+31611112222"
+ZOE = "0622223333"
+
+
+async def call_contact(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN, "call_contact", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def call_waiting(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, **data: Any
+) -> dict[str, Any]:
+    """call_contact with wait=true while the clock runs, until it returns."""
+    task = asyncio.create_task(call_contact(hass, wait=True, **data))
+    await settle(hass)
+    for _ in range(200):
+        await tick(hass, freezer)
+        if task.done():
+            break
+    assert task.done(), "call_contact with wait did not return"
+    return task.result()
+
+
+def placed(sim: RunningSimulator) -> list[tuple[str, str, int]]:
+    """What the server rang: (source, destination, mode) per call."""
+    return [(c.source, c.destination, c.mode) for c in sim.server.calls]
+
+
+def sent(sim: RunningSimulator) -> list[str]:
+    return [r.command for r in sim.server.requests]
+
+
+@pytest.fixture
+async def contacts(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    await add_contact(hass, init_integration, name="Mum", number="+31 6 1111 2222")
+    await add_contact(
+        hass,
+        init_integration,
+        name="Tante  Zoë",
+        number=ZOE,
+        source="0207654321",
+        mode="simultaneous",
+    )
+    return init_integration
+
+
+@pytest.mark.parametrize(
+    ("said", "same"),
+    [
+        ("Mum", "Mum"),
+        ("mum", "MUM"),
+        ("  mum ", "Mum"),
+        ("tante zoe", "Tante  Zoë"),
+        ("TANTEZOË", "Tante Zoë"),
+        ("Tante\tZoë", "tante zoë"),
+    ],
+)
+def test_names_compare_without_case_accents_spaces(said: str, same: str) -> None:
+    assert comparable(said) == comparable(same)
+
+
+@pytest.mark.parametrize(("said", "other"), [("Mum", "Mam"), ("Zoë", "Zoa")])
+def test_different_names_stay_different(said: str, other: str) -> None:
+    assert comparable(said) != comparable(other)
+
+
+@pytest.mark.usefixtures("contacts")
+async def test_call_by_name_rings_that_contact(
+    hass: HomeAssistant, ha_sim: RunningSimulator
+) -> None:
+    response = await call_contact(hass, contact="  tante zoe ")
+    # The contact's own number, source and mode (type 2: simultaneous).
+    assert placed(ha_sim) == [("0207654321", ZOE, 2)]
+    assert response["outcome"] is None  # without wait
+    assert response["attempts"] == [{"destination": ZOE, "outcome": None}]
+
+
+@pytest.mark.usefixtures("contacts")
+async def test_wait_answers_with_the_contacts_name(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    response = await call_waiting(hass, freezer, contact="MUM")
+    assert response["outcome"] == "answered"
+    assert response["answered_by"] == "Mum"
+    assert placed(ha_sim) == [("0201234567", MUM, 1)]
+
+
+@pytest.mark.usefixtures("contacts")
+async def test_busy_contact(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios[MUM] = "busy"
+    response = await call_waiting(hass, freezer, contact="mum", ring_timeout=20)
+    assert response["outcome"] == "busy"
+    assert response["answered_by"] is None
+    assert len(placed(ha_sim)) == 1
+
+
+@pytest.mark.usefixtures("contacts")
+async def test_ring_timeout_applies(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    ha_sim.server.scenarios[MUM] = "ringing_forever"
+    response = await call_waiting(hass, freezer, contact="Mum", ring_timeout=10)
+    assert response["outcome"] == "no_answer"
+    hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
+    assert 10 <= hang_up.at - ha_sim.server.calls[0].started < 12
+
+
+@pytest.mark.usefixtures("contacts")
+async def test_unknown_name_lists_names_never_numbers(
+    hass: HomeAssistant, ha_sim: RunningSimulator
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="Dad")
+    assert err.value.translation_key == "unknown_contact"
+    message = str(err.value)
+    assert "Dad" in message
+    assert "Mum" in message
+    assert "Tante  Zoë" in message
+    assert not any(char.isdigit() for char in message)
+    assert sent(ha_sim) == ["login"]  # the setup probe alone
+
+
+async def test_no_contacts_at_all(
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="Mum")
+    assert err.value.translation_key == "no_contacts"
+    assert sent(ha_sim) == ["login"]
+
+
+@pytest.mark.usefixtures("contacts")
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"contact": ""}, "invalid_contact"),
+        ({"contact": "   "}, "invalid_contact"),
+        ({"contact": 5}, "invalid_contact"),
+        ({"contact": "Mum", "wait": "yes"}, "invalid_wait"),
+        ({"contact": "Mum", "ring_timeout": 2}, "invalid_range"),
+        ({"contact": "Mum", "max_duration": 5}, "invalid_range"),
+        ({"contact": "Mum", "config_entry_id": 5}, "invalid_config_entry"),
+        ({"contact": "Mum", "config_entry_id": "nope"}, None),
+    ],
+)
+async def test_bad_input_sends_nothing(
+    hass: HomeAssistant, ha_sim: RunningSimulator, data: dict[str, Any], key: str | None
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, **data)
+    if key is not None:
+        assert err.value.translation_key == key
+    assert sent(ha_sim) == ["login"]
+
+
+async def test_a_name_in_two_accounts_is_ambiguous(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    contacts: MockConfigEntry,
+) -> None:
+    other = second_account(ha_sim, contacts)
+    other.add_to_hass(hass)
+    await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    await add_contact(hass, other, name="mum", number="0644445555")
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="Mum")
+    assert err.value.translation_key == "ambiguous_contact"
+    message = str(err.value)
+    assert "Mum (alice)" in message
+    assert "mum (bob)" in message
+    assert "0644445555" not in message
+    assert "6111" not in message
+    assert placed(ha_sim) == []
+    # Naming the account settles it.
+    await call_contact(hass, contact="Mum", config_entry_id=other.entry_id)
+    assert placed(ha_sim) == [("0201234567", "0644445555", 1)]
+
+
+async def test_account_narrows_the_search(
+    hass: HomeAssistant, ha_sim: RunningSimulator, contacts: MockConfigEntry
+) -> None:
+    other = second_account(ha_sim, contacts)
+    other.add_to_hass(hass)
+    await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="Mum", config_entry_id=other.entry_id)
+    assert err.value.translation_key == "no_contacts"
+    await call_contact(hass, contact="Mum")  # found in alice's contacts alone
+    assert placed(ha_sim) == [("0201234567", MUM, 1)]
+
+
+async def test_an_edited_contact_applies_at_once(
+    hass: HomeAssistant, ha_sim: RunningSimulator, contacts: MockConfigEntry
+) -> None:
+    sub_id = next(s for s, sub in contacts.subentries.items() if sub.title == "Mum")
+    hass.config_entries.async_update_subentry(
+        contacts,
+        contacts.subentries[sub_id],
+        title="Mama",
+        data={"number": "0655556666"},
+    )
+    with pytest.raises(ServiceValidationError):
+        await call_contact(hass, contact="Mum")
+    await call_contact(hass, contact="mama")
+    assert placed(ha_sim) == [("0201234567", "0655556666", 1)]
