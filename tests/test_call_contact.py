@@ -11,8 +11,8 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.connectcall.contacts import comparable
 from custom_components.connectcall.const import DOMAIN
+from custom_components.connectcall.contacts import comparable
 
 from .conftest import RunningSimulator, second_account, settle, tick
 from .test_contacts import add_contact
