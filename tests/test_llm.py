@@ -1,0 +1,347 @@
+"""The Assist LLM tools: offered per exposed entity, contacts by name only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.homeassistant.exposed_entities import (
+    async_expose_entity,
+)
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, llm
+from homeassistant.setup import async_setup_component
+import probatio
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.connectcall.const import DOMAIN
+from custom_components.connectcall.llm import async_get_tools
+
+from .conftest import (
+    DEST,
+    RunningSimulator,
+    entity_id_of,
+    second_account,
+    settle,
+    tick,
+)
+from .test_contacts import add_contact, contact_button
+from .test_services import dial
+
+MUM = "+31611112222"
+ZOE = "0622223333"
+CALL = "connectcall__call_contact"
+HANG_UP = "connectcall__hang_up"
+STATUS = "connectcall__call_status"
+LLM_CONTEXT = llm.LLMContext(
+    platform="test",
+    context=Context(),
+    language="en",
+    assistant="conversation",
+    device_id=None,
+)
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    """The account with two contacts, and Assist's LLM API set up."""
+    await add_contact(hass, init_integration, name="Mum", number="+31 6 1111 2222")
+    await add_contact(hass, init_integration, name="Tante Zoë", number=ZOE)
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "llm", {})
+    return init_integration
+
+
+def expose(hass: HomeAssistant, *entity_ids: str | None) -> None:
+    for entity_id in entity_ids:
+        assert entity_id is not None
+        async_expose_entity(hass, "conversation", entity_id, True)
+
+
+def button_of(hass: HomeAssistant, entry: MockConfigEntry, name: str) -> str | None:
+    """The call button of the entry's contact called ``name``."""
+    sub_id = next(s for s, sub in entry.subentries.items() if sub.title == name)
+    return contact_button(hass, entry, sub_id)
+
+
+def expose_all(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    expose(
+        hass,
+        entity_id_of(hass, entry, "button", "hang_up"),
+        entity_id_of(hass, entry, "sensor", "call_status"),
+        button_of(hass, entry, "Mum"),
+        button_of(hass, entry, "Tante Zoë"),
+    )
+
+
+async def our_tools(hass: HomeAssistant) -> tuple[llm.APIInstance, dict[str, llm.Tool]]:
+    """The Assist API for the context, and this integration's tools in it."""
+    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, LLM_CONTEXT)
+    return api, {t.name: t for t in api.tools if t.name.startswith("connectcall__")}
+
+
+async def use(hass: HomeAssistant, name: str, **args: Any) -> llm.ToolResult:
+    """Call a tool as an agent does: through the Assist API's instance."""
+    api, _ = await our_tools(hass)
+    return await api.async_call_tool(llm.ToolInput(tool_name=name, tool_args=args))
+
+
+async def call_waiting(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, contact: str
+) -> llm.ToolResult:
+    """The call tool (it waits for the outcome) while the clock runs."""
+    task = asyncio.create_task(use(hass, CALL, contact=contact))
+    await settle(hass)
+    for _ in range(60):
+        if task.done():
+            break
+        await tick(hass, freezer)
+    assert task.done(), "the call tool did not return"
+    return task.result()
+
+
+def has_digit(result: llm.ToolResult) -> bool:
+    """No phone number in any form: the results carry no digit at all."""
+    return any(char.isdigit() for char in json.dumps(result.data, ensure_ascii=False))
+
+
+async def test_no_tools_when_nothing_exposed(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    _, tools = await our_tools(hass)
+    assert tools == {}
+    expose_all(hass, entry)
+    _, tools = await our_tools(hass)
+    assert set(tools) == {CALL, HANG_UP, STATUS}
+    # Only Assist's API gets them, and only with an assistant.
+    assert async_get_tools(hass, LLM_CONTEXT, "homeassistant") is None
+    no_assistant = llm.LLMContext("test", None, "en", "", None)
+    assert async_get_tools(hass, no_assistant, llm.LLM_API_ASSIST) is None
+
+
+@pytest.mark.parametrize(
+    ("platform", "key", "tool"),
+    [
+        ("button", "hang_up", HANG_UP),
+        ("sensor", "call_status", STATUS),
+        # Entities with nothing to do with the tools offer none.
+        ("binary_sensor", "call_active", None),
+        ("sensor", "calls", None),
+    ],
+)
+async def test_each_tool_only_with_its_entity(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    platform: str,
+    key: str,
+    tool: str | None,
+) -> None:
+    expose(hass, entity_id_of(hass, entry, platform, key))
+    _, tools = await our_tools(hass)
+    assert set(tools) == ({tool} if tool else set())
+
+
+async def test_only_exposed_contacts_callable(
+    hass: HomeAssistant, ha_sim: RunningSimulator, entry: MockConfigEntry
+) -> None:
+    expose(hass, button_of(hass, entry, "Mum"))
+    _, tools = await our_tools(hass)
+    assert set(tools) == {CALL}
+    description = tools[CALL].description or ""
+    assert "Mum" in description
+    assert "Zoë" not in description
+    result = await use(hass, CALL, contact="Tante Zoe")
+    assert result.error
+    assert result.data["callable_contacts"] == ["Mum"]
+    assert not ha_sim.server.calls
+
+
+async def test_disabled_button_not_callable(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> None:
+    button = button_of(hass, entry, "Mum")
+    expose(hass, button)
+    assert button is not None
+    er.async_get(hass).async_update_entity(
+        button, disabled_by=er.RegistryEntryDisabler.USER
+    )
+    _, tools = await our_tools(hass)
+    assert tools == {}
+
+
+@pytest.mark.parametrize("said", ["tante zoe", "TANTE  ZOË", "Tante Zoë"])
+async def test_call_by_name_rings_that_contact(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+    said: str,
+) -> None:
+    expose_all(hass, entry)
+    result = await call_waiting(hass, freezer, said)
+    assert [call.destination for call in ha_sim.server.calls] == [ZOE]
+    assert not result.error
+    assert result.data == {"outcome": "answered", "result": "Tante Zoë answered"}
+
+
+async def test_busy_outcome(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    expose_all(hass, entry)
+    ha_sim.server.scenarios[MUM] = "busy"
+    result = await call_waiting(hass, freezer, "mum")
+    assert [call.destination for call in ha_sim.server.calls] == [MUM]
+    assert result.data == {"outcome": "busy", "result": "Mum is busy"}
+
+
+async def test_unknown_name_lists_names_not_numbers(
+    hass: HomeAssistant, ha_sim: RunningSimulator, entry: MockConfigEntry
+) -> None:
+    expose_all(hass, entry)
+    result = await use(hass, CALL, contact="Oma")
+    assert result.error
+    assert result.data["callable_contacts"] == ["Mum", "Tante Zoë"]
+    assert not has_digit(result)
+    assert not ha_sim.server.calls
+
+
+async def test_contact_of_the_exposed_account(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """Two accounts have a Mum; only bob's is exposed, so bob's rings."""
+    bob = second_account(ha_sim, entry)
+    bob.add_to_hass(hass)
+    await hass.config_entries.async_setup(bob.entry_id)
+    await hass.async_block_till_done()
+    await add_contact(hass, bob, name="Mum", number=DEST)
+    expose(hass, button_of(hass, bob, "Mum"))
+    result = await call_waiting(hass, freezer, "Mum")
+    assert result.data["outcome"] == "answered"
+    assert [call.destination for call in ha_sim.server.calls] == [DEST]
+    # Both exposed: no guess, no call.
+    expose(hass, button_of(hass, entry, "Mum"))
+    result = await use(hass, CALL, contact="Mum")
+    assert result.error
+    assert result.data["callable_contacts"] == ["Mum"]
+    assert len(ha_sim.server.calls) == 1
+
+
+async def test_no_number_parameter(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    expose_all(hass, entry)
+    _, tools = await our_tools(hass)
+    keys = {
+        name: [str(key) for key in tool.parameters.schema]
+        for name, tool in tools.items()
+    }
+    assert keys == {CALL: ["contact"], HANG_UP: [], STATUS: []}
+    # What a model is shown: a name, and no room for anything else.
+    shown = probatio.to_openapi(
+        tools[CALL].parameters,
+        custom_serializer=llm.selector_serializer,
+        openapi_version="3.1.0",
+    )
+    assert shown["properties"]["contact"]["type"] == "string"
+    assert shown["additionalProperties"] is False
+    with pytest.raises(probatio.Invalid):
+        tools[CALL].parameters({"contact": "Mum", "number": DEST})
+    for tool in tools.values():
+        assert tool.integration == "connectcall"
+        assert not any(char.isdigit() for char in tool.description or "")
+
+
+async def test_annotations(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    expose_all(hass, entry)
+    _, tools = await our_tools(hass)
+    for name in (CALL, HANG_UP):
+        annotations = tools[name].annotations
+        assert not annotations.read_only
+        assert not annotations.idempotent
+        assert annotations.open_world
+    assert tools[STATUS].annotations == llm.ToolAnnotations(
+        read_only=True, destructive=False, idempotent=True, open_world=False
+    )
+
+
+async def test_hang_up_ends_call_at_server(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    expose(hass, entity_id_of(hass, entry, "button", "hang_up"))
+    await dial(hass)
+    await tick(hass, freezer)
+    assert ha_sim.server.active_call() is not None
+    result = await use(hass, HANG_UP)
+    assert result.data == {"had_call": True, "result": "The call was hung up"}
+    assert ha_sim.server.active_call() is None
+    assert ha_sim.server.count("hangUp") == 1
+    result = await use(hass, HANG_UP)
+    assert result.data == {"had_call": False, "result": "There was no call to hang up"}
+
+
+async def test_hang_up_goes_on_after_a_failure(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """One account's failed hang-up is reported; the other's call still ends."""
+    bob = second_account(ha_sim, entry)
+    bob.add_to_hass(hass)
+    await hass.config_entries.async_setup(bob.entry_id)
+    await hass.async_block_till_done()
+    for account, number in ((entry, DEST), (bob, ZOE)):
+        expose(hass, entity_id_of(hass, account, "button", "hang_up"))
+        await dial(hass, destination=number, config_entry_id=account.entry_id)
+    await tick(hass, freezer)
+    refused = HomeAssistantError(
+        translation_domain=DOMAIN, translation_key="cannot_connect"
+    )
+    with patch.object(entry.runtime_data, "async_hang_up", side_effect=refused):
+        result = await use(hass, HANG_UP)
+    assert result.error
+    assert result.data == {"error": "Could not reach the Connect Call API"}
+    bobs_call = next(c for c in ha_sim.server.calls if c.destination == ZOE)
+    assert not bobs_call.active(ha_sim.server.clock())
+
+
+async def test_status_names_contact_never_number(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    expose(hass, entity_id_of(hass, entry, "sensor", "call_status"))
+    result = await use(hass, STATUS)
+    assert result.data == {
+        "accounts": [{"status": "idle", "call_active": False, "contact": None}]
+    }
+    await dial(hass, destination=ZOE)
+    await tick(hass, freezer)
+    result = await use(hass, STATUS)
+    assert result.data == {
+        "accounts": [
+            {"status": "source_alerting", "call_active": True, "contact": "Tante Zoë"}
+        ]
+    }
+    assert not has_digit(result)
+    await dial(hass, destination=DEST)  # no contact's number
+    result = await use(hass, STATUS)
+    assert result.data["accounts"] == [
+        {"status": "source_alerting", "call_active": True, "contact": None}
+    ]
+    assert not has_digit(result)
