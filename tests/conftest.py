@@ -248,3 +248,14 @@ def second_account(sim: RunningSimulator, first: MockConfigEntry) -> MockConfigE
         data=dict(first.data) | {"username": "bob", "password": "bobs"},
         options=dict(first.options),
     )
+
+
+async def add_second_account(
+    hass: HomeAssistant, sim: RunningSimulator, first: MockConfigEntry
+) -> MockConfigEntry:
+    """Bob's account (see ``second_account``), set up next to ``first``."""
+    other = second_account(sim, first)
+    other.add_to_hass(hass)
+    await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    return other

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from custom_components.connectcall.contacts import comparable
 
-from .conftest import RunningSimulator, second_account, settle, tick
+from .conftest import RunningSimulator, add_second_account, settle, tick
 from .test_contacts import add_contact
 
 MUM = "+31611112222"
@@ -184,10 +184,7 @@ async def test_a_name_in_two_accounts_is_ambiguous(
     ha_sim: RunningSimulator,
     contacts: MockConfigEntry,
 ) -> None:
-    other = second_account(ha_sim, contacts)
-    other.add_to_hass(hass)
-    await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
+    other = await add_second_account(hass, ha_sim, contacts)
     await add_contact(hass, other, name="mum", number="0644445555")
     with pytest.raises(ServiceValidationError) as err:
         await call_contact(hass, contact="Mum")
@@ -206,10 +203,7 @@ async def test_a_name_in_two_accounts_is_ambiguous(
 async def test_account_narrows_the_search(
     hass: HomeAssistant, ha_sim: RunningSimulator, contacts: MockConfigEntry
 ) -> None:
-    other = second_account(ha_sim, contacts)
-    other.add_to_hass(hass)
-    await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
+    other = await add_second_account(hass, ha_sim, contacts)
     with pytest.raises(ServiceValidationError) as err:
         await call_contact(hass, contact="Mum", config_entry_id=other.entry_id)
     assert err.value.translation_key == "no_contacts"

@@ -25,8 +25,8 @@ from custom_components.connectcall.llm import async_get_tools
 from .conftest import (
     DEST,
     RunningSimulator,
+    add_second_account,
     entity_id_of,
-    second_account,
     settle,
     tick,
 )
@@ -222,10 +222,7 @@ async def test_contact_of_the_exposed_account(
     entry: MockConfigEntry,
 ) -> None:
     """Two accounts have a Mum; only bob's is exposed, so bob's rings."""
-    bob = second_account(ha_sim, entry)
-    bob.add_to_hass(hass)
-    await hass.config_entries.async_setup(bob.entry_id)
-    await hass.async_block_till_done()
+    bob = await add_second_account(hass, ha_sim, entry)
     await add_contact(hass, bob, name="Mum", number=DEST)
     expose(hass, button_of(hass, bob, "Mum"))
     result = await call_waiting(hass, freezer, "Mum")
@@ -300,10 +297,7 @@ async def test_hang_up_goes_on_after_a_failure(
     entry: MockConfigEntry,
 ) -> None:
     """One account's failed hang-up is reported; the other's call still ends."""
-    bob = second_account(ha_sim, entry)
-    bob.add_to_hass(hass)
-    await hass.config_entries.async_setup(bob.entry_id)
-    await hass.async_block_till_done()
+    bob = await add_second_account(hass, ha_sim, entry)
     for account, number in ((entry, DEST), (bob, ZOE)):
         expose(hass, entity_id_of(hass, account, "button", "hang_up"))
         await dial(hass, destination=number, config_entry_id=account.entry_id)

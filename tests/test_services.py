@@ -19,10 +19,10 @@ from .conftest import (
     DEST,
     SOURCE,
     RunningSimulator,
+    add_second_account,
     assert_quiet,
     call_status,
     hang_up_offset,
-    second_account,
     settle,
     tick,
 )
@@ -109,10 +109,7 @@ async def test_unknown_entry(hass: HomeAssistant, ha_sim: RunningSimulator) -> N
 async def test_entry_required_with_two_accounts(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
-    other = second_account(ha_sim, init_integration)
-    other.add_to_hass(hass)
-    await hass.config_entries.async_setup(other.entry_id)
-    await hass.async_block_till_done()
+    other = await add_second_account(hass, ha_sim, init_integration)
     with pytest.raises(ServiceValidationError):
         await dial(hass)
     await dial(hass, config_entry_id=other.entry_id)
