@@ -123,6 +123,38 @@ async def test_contact_errors_then_recover(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+async def test_names_must_tell_contacts_apart(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The flow compares names as call_contact does (case, accents, spaces)."""
+    await add_contact(hass, init_integration, name="Tante Zoë", number=MUM)
+    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, "contact"), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "tantezoe", "number": "0622223333"}
+    )
+    assert result["errors"] == {"name": "name_exists"}
+    # An edit may keep the contact's own name, not take another's.
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, "contact"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "TANTE ZOE", "number": MUM}
+    )
+    assert result["errors"] == {"name": "name_exists"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "MUM", "number": MUM}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert sorted(sub.title for sub in init_integration.subentries.values()) == [
+        "MUM",
+        "Tante Zoë",
+    ]
+
+
 async def test_edit_contact(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,

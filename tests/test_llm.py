@@ -326,6 +326,15 @@ async def test_status_names_contact_never_number(
     }
     await dial(hass, destination=ZOE)
     await tick(hass, freezer)
+    # A contact this assistant may not call is not named to it...
+    result = await use(hass, STATUS)
+    assert result.data == {
+        "accounts": [
+            {"status": "source_alerting", "call_active": True, "contact": None}
+        ]
+    }
+    # ...one it may call is.
+    expose(hass, button_of(hass, entry, "Tante Zoë"))
     result = await use(hass, STATUS)
     assert result.data == {
         "accounts": [

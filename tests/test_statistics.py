@@ -221,3 +221,19 @@ async def test_a_session_without_its_call_record_is_not_counted_again(
     assert ha_sim.server.active_call() is None
     assert totals(hass, init_integration) == (1, 0)
     assert events == []
+
+
+async def test_unreadable_totals_do_not_stop_the_setup(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}.totals"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{mock_config_entry.entry_id}.totals",
+        "data": {"calls": "many"},
+    }
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert totals(hass, mock_config_entry) == (0, 0)

@@ -51,6 +51,8 @@ class CallState:
     message: str | None = None
     call_id: int = 0
     destination: str | None = None
+    # The quick-dial contact the call was placed to, by its name at the dial.
+    contact: str | None = None
     dialled_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
@@ -100,6 +102,7 @@ class CallTracker:
         destination: str | None,
         dialled: float,
         reused_session: bool,
+        contact: str | None = None,
         ring_timeout: float | None = None,
         max_duration: float | None = None,
         answered: float | None = None,
@@ -107,6 +110,7 @@ class CallTracker:
         """A call the server accepted at ``dialled``."""
         self.call_id = call_id
         self.destination = destination
+        self.contact = contact
         self.dialled = dialled
         self.ring_timeout = ring_timeout
         self.max_duration = max_duration
@@ -182,6 +186,11 @@ class CallTracker:
         return self.ended is not None
 
     @property
+    def progressed(self) -> bool:
+        """The call showed a status of its own (or none could be another's)."""
+        return self._progressed
+
+    @property
     def hung_up_by_us(self) -> bool:
         """Our own ``hangUp`` was accepted."""
         return self._hang_up_outcome is not None
@@ -221,6 +230,7 @@ class CallTracker:
             message=self.message,
             call_id=self.call_id,
             destination=self.destination,
+            contact=self.contact,
             dialled_at=_at(self.dialled),
             answered_at=_at(self.answered),
             ended_at=_at(self.ended),
@@ -234,6 +244,7 @@ class CallTracker:
         return {
             "call_id": self.call_id,
             "destination": self.destination,
+            "contact": self.contact,
             "dialled": self.dialled,
             "answered": self.answered,
             "ring_timeout": self.ring_timeout,
@@ -248,6 +259,7 @@ class CallTracker:
             destination=data.get("destination"),
             dialled=float(data["dialled"]),
             reused_session=False,
+            contact=data.get("contact"),
             ring_timeout=data.get("ring_timeout"),
             max_duration=data.get("max_duration"),
             answered=data.get("answered"),

@@ -52,6 +52,7 @@ from .const import (
     LOGGER,
     SUBENTRY_CONTACT,
 )
+from .contacts import find_contacts
 from .coordinator import ConnectCallConfigEntry
 
 _TEXT = TextSelector()
@@ -287,13 +288,22 @@ class ContactSubentryFlow(ConfigSubentryFlow):
     """A quick-dial contact: name, number, optional source and mode."""
 
     def _validate(
-        self, user_input: dict[str, Any]
+        self, user_input: dict[str, Any], editing: str | None = None
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        """Checked like the dial action's input; numbers normalised."""
+        """Checked like the dial action's input; numbers normalised.
+
+        A name must tell the contact apart from the account's others as
+        call_contact compares names (``editing``: the contact being edited).
+        """
         data: dict[str, Any] = {}
         name = str(user_input.get(CONF_NAME, "")).strip()
         if not name:
             return data, {CONF_NAME: "invalid_name"}
+        if any(
+            contact.subentry.subentry_id != editing
+            for contact in find_contacts([self._get_entry()], name)
+        ):
+            return data, {CONF_NAME: "name_exists"}
         for key in (CONF_NUMBER, CONF_SOURCE):
             if (value := user_input.get(key)) in (None, "") and key == CONF_SOURCE:
                 continue
@@ -341,7 +351,7 @@ class ContactSubentryFlow(ConfigSubentryFlow):
         subentry = self._get_reconfigure_subentry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, errors = self._validate(user_input)
+            data, errors = self._validate(user_input, subentry.subentry_id)
             if not errors:
                 return self.async_update_and_abort(
                     self._get_entry(), subentry, title=data.pop(CONF_NAME), data=data

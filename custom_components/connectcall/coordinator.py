@@ -52,7 +52,13 @@ from .const import (
 )
 from .contacts import contact_name
 from .issues import FUNDS_CODES, async_call_answered, async_funds_seen
-from .session import CallMayBePlacedError, Resumed, SessionKeeper, SessionLostError
+from .session import (
+    CallMayBePlacedError,
+    Placement,
+    Resumed,
+    SessionKeeper,
+    SessionLostError,
+)
 
 type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
 
@@ -70,6 +76,8 @@ class DialPlan:
     retry_delay: float
     # How long a waiting dial waits for one number's outcome.
     wait_bound: float
+    # The quick-dial contact called by name (call_contact), if so.
+    contact: str | None = None
 
 
 @dataclass(slots=True)
@@ -94,8 +102,19 @@ class _Call:
     timer: asyncio.TimerHandle | None = None
     # Set once answered or over: what a waiting `dial` waits for.
     settled: asyncio.Event = field(default_factory=asyncio.Event)
-    # Its end was counted and announced (once per call).
+    # In the Calls total. A call whose ``connect`` got no answer counts
+    # once it shows a status of its own: the server may never have placed it.
+    counted: bool = True
+    # Its end was accounted for: talk time counted and announced, once. Also
+    # set for a call found by its session alone (counted by an earlier run).
     reported: bool = False
+
+    def snapshot(self) -> dict[str, Any]:
+        """The tracker's snapshot and what was counted, for a restart."""
+        return self.tracker.snapshot() | {
+            "counted": self.counted,
+            "reported": self.reported,
+        }
 
     def cancel_timer(self) -> None:
         if self.timer is not None:
@@ -190,7 +209,13 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         end it on a server that keeps one session per account.
         """
         if stored := await self._totals_store.async_load():
-            self.totals = CallTotals(int(stored["calls"]), float(stored["talk_time"]))
+            try:
+                self.totals = CallTotals(
+                    int(stored["calls"]), float(stored["talk_time"])
+                )
+            except KeyError, TypeError, ValueError:
+                # Never in the way of the setup (and of a call to resume).
+                LOGGER.warning("The stored call totals are unreadable; from 0")
         try:
             if (resumed := await self._keeper.resume()) is None:
                 await self.client.verify()
@@ -220,23 +245,35 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         if resumed.status is not None:
             tracker.status(resumed.status.code, resumed.status.message, now)
         self._call_ids = tracker.call_id
-        call = self._follow(tracker)
-        # A call known only by its session (its record was over, or written
-        # by an older version) was counted, if at all, by the last run.
-        call.reported = resumed.call is None
+        record = resumed.call or {}
+        call = self._follow(
+            tracker,
+            counted=record.get("counted", True),
+            # A call known only by its session (its record was over, or
+            # written by an older version) was accounted for by its own run.
+            reported=resumed.call is None or record.get("reported", False),
+        )
         self.data = tracker.state
         self._schedule_poll(call)
 
-    def _follow(self, tracker: CallTracker) -> _Call:
+    def _follow(
+        self, tracker: CallTracker, *, counted: bool, reported: bool = False
+    ) -> _Call:
         """Make ``tracker`` the current call, on a poll grid from now."""
         if (old := self._call) is not None:
             old.cancel_timer()
         interval = float(
             self.config_entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
         )
-        call = _Call(tracker, self.hass.loop.time(), interval)
+        call = _Call(
+            tracker,
+            self.hass.loop.time(),
+            interval,
+            counted=counted,
+            reported=reported,
+        )
         self._call = call
-        self._keeper.track(tracker.snapshot())
+        self._keeper.track(call.snapshot())
         return call
 
     async def _async_update_data(self) -> CallState:
@@ -270,13 +307,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self, plan: DialPlan, number: str, result: DialResult
     ) -> _Call:
         result.attempts.append({"destination": number, "outcome": None})
-        return await self._dial(
-            number,
-            source=plan.source,
-            mode=plan.mode,
-            ring_timeout=plan.ring_timeout,
-            max_duration=plan.max_duration,
-        )
+        return await self._dial(plan, number)
 
     async def _run_plan(
         self, plan: DialPlan, result: DialResult, call: _Call, generation: int
@@ -326,15 +357,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                     await task
         return self._plan_generation
 
-    async def _dial(
-        self,
-        destination: str,
-        *,
-        source: str,
-        mode: CallMode,
-        ring_timeout: float | None = None,
-        max_duration: float | None = None,
-    ) -> _Call:
+    async def _dial(self, plan: DialPlan, destination: str) -> _Call:
         """Place a call (hanging up a previous one first), poll it once.
 
         The placement is a task of its own: cancelling the caller (a newer
@@ -342,8 +365,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         ``connect`` mid-request; the task records and follows what it placed.
         """
         task = self.hass.async_create_task(
-            self._place(destination, source, mode, ring_timeout, max_duration),
-            f"{DOMAIN} dial",
+            self._place(plan, destination), f"{DOMAIN} dial"
         )
         try:
             return await asyncio.shield(task)
@@ -351,14 +373,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             task.add_done_callback(_log_unawaited)
             raise
 
-    async def _place(
-        self,
-        destination: str,
-        source: str,
-        mode: CallMode,
-        ring_timeout: float | None,
-        max_duration: float | None,
-    ) -> _Call:
+    async def _place(self, plan: DialPlan, destination: str) -> _Call:
         async with self._lock:
             old = self._call
             if old is not None and not old.tracker.server_final:
@@ -370,19 +385,27 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                     old.tracker.end_locally(CODE_HUNG_UP, _now())
                     self._publish(old)
             with self._api_errors():
-                reused = await self._keeper.place(destination, source, mode)
-            self._set_totals(self.totals.dialled())
+                placement = await self._keeper.place(
+                    destination, plan.source, plan.mode
+                )
             self._call_ids += 1
             call = self._follow(
                 CallTracker(
                     call_id=self._call_ids,
                     destination=destination,
                     dialled=_now(),
-                    reused_session=reused,
-                    ring_timeout=ring_timeout,
-                    max_duration=max_duration,
-                )
+                    reused_session=placement.reused_session,
+                    # Named as dialled: a later edit of the contacts (or a
+                    # second contact with this number) does not rename it.
+                    contact=plan.contact
+                    or contact_name(self.config_entry, destination),
+                    ring_timeout=plan.ring_timeout,
+                    max_duration=plan.max_duration,
+                ),
+                counted=placement is not Placement.SETTLED,
             )
+            if call.counted:
+                self._set_totals(self.totals.dialled())
             # The base of the first poll's state, published by that poll.
             self.data = call.tracker.state
         await self._poll_now(call)
@@ -599,12 +622,16 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             )
         if state.answered_at is not None or state.ended_at is not None:
             call.settled.set()
-        if self._call is call:
-            self._keeper.track(None if state.ended_at else call.tracker.snapshot())
+        if not call.counted and call.tracker.progressed:
+            call.counted = True
+            self._set_totals(self.totals.dialled())
         if state.ended_at is not None and not call.reported:
             call.reported = True
-            self._set_totals(self.totals.ended(state))
-            self._announce_end(state)
+            if call.counted:
+                self._set_totals(self.totals.ended(state))
+                self._announce_end(state)
+        if self._call is call:
+            self._keeper.track(None if state.ended_at else call.snapshot())
         self.async_set_updated_data(state)
 
     def _set_totals(self, totals: CallTotals) -> None:
@@ -626,7 +653,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 "config_entry_id": entry.entry_id,
                 "device_id": device.id if device else None,
                 "destination": state.destination,
-                "contact": contact_name(entry, state.destination),
+                "contact": state.contact,
                 # As `dial` reports it: an answered call is "answered".
                 "outcome": OUTCOME_ANSWERED
                 if state.answered_at is not None

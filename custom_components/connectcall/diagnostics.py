@@ -20,13 +20,14 @@ TO_REDACT = {
     "unique_id",
     "destination",
     "number",
+    "contact",
 }
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ConnectCallConfigEntry
 ) -> dict[str, Any]:
-    """Entry, options, last call state, session and request counters."""
+    """Entry, options, last call state, totals, session and request counters."""
     coordinator = entry.runtime_data
     client = coordinator.client
     return async_redact_data(
@@ -42,6 +43,7 @@ async def async_get_config_entry_diagnostics(
                 ],
             },
             "call": asdict(coordinator.data),
+            "totals": asdict(coordinator.totals),
             "session_open": coordinator.session_open,
             "last_update_success": coordinator.last_update_success,
             "requests": client.request_count,

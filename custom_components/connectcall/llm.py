@@ -35,7 +35,7 @@ from .const import (
     OUTCOME_NO_ANSWER,
     OUTCOME_REJECTED,
 )
-from .contacts import Contact, contact_name, contacts_of, find_contacts
+from .contacts import Contact, contacts_of, find_contacts
 from .coordinator import ConnectCallConfigEntry
 from .services import (
     ATTR_CONFIG_ENTRY_ID,
@@ -247,15 +247,24 @@ class CallStatusTool(Tool):
     async def async_call(
         self, hass: HomeAssistant, tool_input: ToolInput, llm_context: LLMContext
     ) -> ToolResult:
-        """One item per exposed account; a contact's name, never a number."""
+        """One item per exposed account; a contact's name, never a number.
+
+        Only a contact this assistant may call is named: another's name is
+        not the assistant's to know.
+        """
+        assistant = llm_context.assistant
         accounts: list[JsonValueType] = []
-        for entry in _accounts(hass, llm_context.assistant, "sensor", "call_status"):
+        for entry in _accounts(hass, assistant, "sensor", "call_status"):
             data = entry.runtime_data.data
+            named = data.contact is not None and any(
+                _callable(hass, assistant, contact)
+                for contact in find_contacts([entry], data.contact)
+            )
             accounts.append(
                 {
                     "status": data.status,
                     "call_active": data.active,
-                    "contact": contact_name(entry, data.destination),
+                    "contact": data.contact if named else None,
                 }
             )
         return ToolResult(data={"accounts": accounts})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import contextlib
+from dataclasses import replace
 import math
 from typing import Any, Final
 
@@ -117,17 +118,23 @@ def _coordinator(call: ServiceCall) -> ConnectCallCoordinator:
 
 
 def _contact(call: ServiceCall) -> Contact:
-    """The one contact the name means; translated errors name names, no numbers."""
+    """The one contact the name means; translated errors name names, no numbers.
+
+    Every entry's contacts are searched, loaded or not: a contact of an
+    account that is not loaded gets that error, not "no such contact".
+    """
     name = call.data[ATTR_CONTACT]
     if not isinstance(name, str) or not name.strip():
         raise _invalid("invalid_contact")
     entries: list[ConnectCallConfigEntry] = (
         [_entry(call)]
         if ATTR_CONFIG_ENTRY_ID in call.data
-        else call.hass.config_entries.async_loaded_entries(DOMAIN)
+        else call.hass.config_entries.async_entries(DOMAIN, include_ignore=False)
     )
     found = find_contacts(entries, name)
     if len(found) == 1:
+        # Raises the translated "not loaded" error of an account that is not.
+        service.async_get_config_entry(call.hass, DOMAIN, found[0].entry.entry_id)
         return found[0]
     if found:
         raise _invalid(
@@ -153,7 +160,8 @@ def contact_dial(contact: Contact, data: dict[str, Any]) -> tuple[DialPlan, bool
     }
     dial[ATTR_DESTINATION] = saved[CONF_NUMBER]
     dial |= {key: saved[key] for key in (CONF_SOURCE, CONF_MODE) if saved.get(key)}
-    return dial_plan(dial, contact.entry)
+    plan, wait = dial_plan(dial, contact.entry)
+    return replace(plan, contact=contact.name), wait
 
 
 def _number(value: object, error: str) -> str:

@@ -66,6 +66,22 @@ class Resumed:
     call: dict[str, Any] | None
 
 
+class Placement(Enum):
+    """How a call went into a session."""
+
+    LOGIN = auto()  # a new session (the server accepted the login)
+    CONNECT = auto()  # the open session (the server accepted ``connect``)
+    # The open session; ``connect`` got no answer but the session lives on,
+    # so the call is followed as placed though the server may never have
+    # acted on it.
+    SETTLED = auto()
+
+    @property
+    def reused_session(self) -> bool:
+        """A previous call's last status may still linger in the session."""
+        return self is not Placement.LOGIN
+
+
 class _Seen(Enum):
     """What one ``getStatus`` says of a session."""
 
@@ -105,27 +121,27 @@ class SessionKeeper:
         """A login session is open (never the GUID itself)."""
         return self._session is not None
 
-    async def place(self, destination: str, source: str, mode: CallMode) -> bool:
-        """Place one call; True when it went into the open session (``connect``).
+    async def place(self, destination: str, source: str, mode: CallMode) -> Placement:
+        """Place one call: how it went into a session.
 
         Raises the client's errors, or :class:`CallMayBePlacedError`.
         """
-        if (session := self._session) is not None and await self._connect(
-            session, destination, source, mode
+        if (session := self._session) is not None and (
+            placement := await self._connect(session, destination, source, mode)
         ):
-            return True
+            return placement
         try:
             self._remember(await self.client.login(destination, source, mode))
         except ConnectCallError as err:
             if _uncertain(err):
                 raise CallMayBePlacedError("The login got no answer") from err
             raise
-        return False
+        return Placement.LOGIN
 
     async def _connect(
         self, session: Session, destination: str, source: str, mode: CallMode
-    ) -> bool:
-        """``connect`` once; False only when the session is confirmed gone."""
+    ) -> Placement | None:
+        """``connect`` once; None only when the session is confirmed gone."""
         try:
             await self.client.connect(session, destination, source, mode)
         except ConnectCallCommandError as err:
@@ -135,13 +151,14 @@ class SessionKeeper:
             ):
                 LOGGER.debug("Session gone (%s); logging in again", err.code)
                 self._forget()
-                return False
+                return None
             raise
         except ConnectCallError as err:
             if not _uncertain(err):
                 raise
             await self._settle(session, err)
-        return True
+            return Placement.SETTLED
+        return Placement.CONNECT
 
     async def _settle(self, session: Session, cause: ConnectCallError) -> None:
         """An unanswered ``connect``: a live session is taken to hold the call."""
