@@ -75,6 +75,7 @@ def _custom_integrations() -> None:
 def make(
     *,
     reused: bool = False,
+    lingering: int | None = None,
     ring_timeout: float | None = None,
     max_duration: float | None = None,
 ) -> CallTracker:
@@ -84,6 +85,7 @@ def make(
         destination="0612345678",
         dialled=T0,
         reused_session=reused,
+        lingering=lingering,
         ring_timeout=ring_timeout,
         max_duration=max_duration,
     )
@@ -591,17 +593,39 @@ def test_snapshot_restore_round_trip() -> None:
     assert restored.state.duration == 92.0
 
 
-def test_restored_unanswered_call_has_no_lag_guard() -> None:
+def test_restored_call_keeps_its_lag_guard() -> None:
+    """A restart within 3 s of a dial into a reused session: the previous
+    call's final code is still no news of this one."""
     call = make(reused=True, ring_timeout=30)
     restored = CallTracker.restore(json.loads(json.dumps(call.snapshot())))
     assert restored.answered is None
     assert restored.due_hang_up(T0 + 30) == "no_answer"
-    # Within 3 s of the dial, no progress yet: counts all the same.
-    assert restored.status(11, "No answer", T0 + 1)
-    assert restored.over
+    assert not restored.status(11, "No answer", T0 + 1)
+    assert not restored.over
+    assert restored.status(11, "No answer", T0 + 3)
     assert restored.outcome == "no_answer"
-    # The same status to the original (reused session) is ignored.
-    assert not call.status(11, "No answer", T0 + 1)
+
+
+def test_restored_progressed_call_trusts_a_final_code() -> None:
+    call = make(reused=True, ring_timeout=30)
+    assert call.status(27, "Source is alerting", T0 + 1)
+    restored = CallTracker.restore(json.loads(json.dumps(call.snapshot())))
+    assert restored.status(11, "No answer", T0 + 1.5)
+    assert restored.outcome == "no_answer"
+
+
+def test_lingering_code_is_no_progress() -> None:
+    """An unconfirmed call in a session whose previous call may still be up."""
+    call = make(reused=True, lingering=9)
+    assert not call.status(9, "Clients connected", T0 + 1)
+    assert call.state.answered_at is None
+    assert call.status(27, "Source is alerting", T0 + 2)
+    assert call.progressed
+    assert call.status(9, "Clients connected", T0 + 20)
+    assert call.state.answered_at == at(20)
+    # Kept across a restart.
+    fresh = CallTracker.restore(make(reused=True, lingering=9).snapshot())
+    assert not fresh.status(9, "Clients connected", T0 + 1)
 
 
 def test_restore_minimal_snapshot() -> None:

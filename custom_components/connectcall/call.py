@@ -102,12 +102,17 @@ class CallTracker:
         destination: str | None,
         dialled: float,
         reused_session: bool,
+        lingering: int | None = None,
         contact: str | None = None,
         ring_timeout: float | None = None,
         max_duration: float | None = None,
         answered: float | None = None,
     ) -> None:
-        """A call the server accepted at ``dialled``."""
+        """A call the server accepted at ``dialled``.
+
+        ``lingering``: in a reused session, the previous call's last code
+        (the server may go on reporting it for a while).
+        """
         self.call_id = call_id
         self.destination = destination
         self.contact = contact
@@ -124,6 +129,7 @@ class CallTracker:
         self.server_final = False
         # A new session has no previous call whose code could linger.
         self._progressed = not reused_session or answered is not None
+        self._lingering = lingering
         self._hang_up_outcome: str | None = None
         self._account_problem = False
         self._failing_since: float | None = None
@@ -136,8 +142,14 @@ class CallTracker:
         if self.over:
             return False
         final = code in FINAL_STATUS_CODES
-        if final and self._hang_up_outcome is None and not self.final_trusted(now):
-            return False
+        if self._hang_up_outcome is None and not self._progressed:
+            # Before any sign of this call, the previous call's last code is
+            # no news of it: a final one for a few seconds, a call still up
+            # (a hang-up the server ignored) for as long as it lasts.
+            if final and not self.final_trusted(now):
+                return False
+            if not final and code == self._lingering:
+                return False
         self.server_final = final
         if not final:
             self._progressed = True
@@ -246,6 +258,8 @@ class CallTracker:
             "destination": self.destination,
             "contact": self.contact,
             "dialled": self.dialled,
+            "progressed": self._progressed,
+            "lingering": self._lingering,
             "answered": self.answered,
             "ring_timeout": self.ring_timeout,
             "max_duration": self.max_duration,
@@ -258,7 +272,8 @@ class CallTracker:
             call_id=int(data["call_id"]),
             destination=data.get("destination"),
             dialled=float(data["dialled"]),
-            reused_session=False,
+            reused_session=not data.get("progressed", True),
+            lingering=data.get("lingering"),
             contact=data.get("contact"),
             ring_timeout=data.get("ring_timeout"),
             max_duration=data.get("max_duration"),

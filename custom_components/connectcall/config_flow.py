@@ -52,7 +52,7 @@ from .const import (
     LOGGER,
     SUBENTRY_CONTACT,
 )
-from .contacts import find_contacts
+from .contacts import comparable, find_contacts
 from .coordinator import ConnectCallConfigEntry
 
 _TEXT = TextSelector()
@@ -297,7 +297,8 @@ class ContactSubentryFlow(ConfigSubentryFlow):
         """
         data: dict[str, Any] = {}
         name = str(user_input.get(CONF_NAME, "")).strip()
-        if not name:
+        if not comparable(name):
+            # Nothing left to say or type: call_contact could never find it.
             return data, {CONF_NAME: "invalid_name"}
         if any(
             contact.subentry.subentry_id != editing

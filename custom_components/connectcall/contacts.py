@@ -25,7 +25,7 @@ class Contact:
 
 
 def comparable(name: str) -> str:
-    """``name`` without case, accents or whitespace: "Tante  Zoë" ~ "tantezoe".
+    """``name`` without case, accents or spaces: "Tante  Zoë" ~ "tantezoe".
 
     A voice transcript or a typed name rarely has the accents and spacing of
     the contact as it was saved.
@@ -34,7 +34,10 @@ def comparable(name: str) -> str:
     return "".join(
         char
         for char in decomposed.casefold()
-        if not unicodedata.combining(char) and not char.isspace()
+        # Marks, spaces and invisible format characters (zero-width space).
+        if not unicodedata.combining(char)
+        and not char.isspace()
+        and unicodedata.category(char) != "Cf"
     )
 
 

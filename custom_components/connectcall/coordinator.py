@@ -244,6 +244,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             )
         if resumed.status is not None:
             tracker.status(resumed.status.code, resumed.status.message, now)
+        if resumed.call is not None and "contact" not in resumed.call:
+            # Recorded by a version that named the contact at the end.
+            tracker.contact = contact_name(self.config_entry, tracker.destination)
         self._call_ids = tracker.call_id
         record = resumed.call or {}
         call = self._follow(
@@ -376,6 +379,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     async def _place(self, plan: DialPlan, destination: str) -> _Call:
         async with self._lock:
             old = self._call
+            # What the server last said of the call before (the hang-up
+            # below changes our view of it, not the server's).
+            previous = None if old is None else old.tracker.code
             if old is not None and not old.tracker.server_final:
                 # "Always end the call before a new call is set up." A failed
                 # hang-up fails the dial; the old call stays followed.
@@ -385,25 +391,29 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                     old.tracker.end_locally(CODE_HUNG_UP, _now())
                     self._publish(old)
             with self._api_errors():
-                placement = await self._keeper.place(
+                placement, settled = await self._keeper.place(
                     destination, plan.source, plan.mode
                 )
             self._call_ids += 1
-            call = self._follow(
-                CallTracker(
-                    call_id=self._call_ids,
-                    destination=destination,
-                    dialled=_now(),
-                    reused_session=placement.reused_session,
-                    # Named as dialled: a later edit of the contacts (or a
-                    # second contact with this number) does not rename it.
-                    contact=plan.contact
-                    or contact_name(self.config_entry, destination),
-                    ring_timeout=plan.ring_timeout,
-                    max_duration=plan.max_duration,
-                ),
-                counted=placement is not Placement.SETTLED,
+            settling = placement is Placement.SETTLED
+            tracker = CallTracker(
+                call_id=self._call_ids,
+                destination=destination,
+                dialled=_now(),
+                reused_session=placement.reused_session,
+                # Unconfirmed by the server: its status alone can tell this
+                # call from the one before, which may still be up.
+                lingering=previous if settling else None,
+                # Named as dialled: a later edit of the contacts (or a second
+                # contact with this number) does not rename it.
+                contact=plan.contact or contact_name(self.config_entry, destination),
+                ring_timeout=plan.ring_timeout,
+                max_duration=plan.max_duration,
             )
+            if settled is not None:
+                # The settling getStatus was this call's first status.
+                tracker.status(settled.code, settled.message, _now())
+            call = self._follow(tracker, counted=not settling)
             if call.counted:
                 self._set_totals(self.totals.dialled())
             # The base of the first poll's state, published by that poll.
@@ -474,6 +484,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         if self._shut_down:
             return
         self._shut_down = True
+        # Written now, not later: the next run reads them at its setup.
+        await self._totals_store.async_save(self._totals_data())
         await self._supersede_plan()
         try:
             async with asyncio.timeout(PLACE_TIMEOUT + SHUTDOWN_TIMEOUT):
@@ -637,9 +649,10 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     def _set_totals(self, totals: CallTotals) -> None:
         """New totals, saved at once (a crash must not count a call again)."""
         self.totals = totals
-        self._totals_store.async_delay_save(
-            lambda: {"calls": totals.calls, "talk_time": totals.talk_time}, 0
-        )
+        self._totals_store.async_delay_save(self._totals_data, 0)
+
+    def _totals_data(self) -> dict[str, Any]:
+        return {"calls": self.totals.calls, "talk_time": self.totals.talk_time}
 
     def _announce_end(self, state: CallState) -> None:
         """The bus event of a finished call (the logbook's line, a trigger)."""

@@ -234,8 +234,8 @@ class CallStatusTool(Tool):
     title = "Call status"
     description = (
         "Tells whether the user is in a phone call, its status, and which "
-        "quick-dial contact the current or last call was with (null: a number "
-        "that is no contact's, or no call yet)."
+        "quick-dial contact the current or last call was with (null: no call "
+        "yet, or not a contact you can call)."
     )
     # Reads what the integration already knows: no request to the server.
     annotations = ToolAnnotations(

@@ -32,6 +32,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .api import (
     SESSION_LOST_CODES,
@@ -45,6 +46,7 @@ from .api import (
     ConnectCallResponseError,
     Session,
 )
+from .call import CallTracker
 from .const import DOMAIN, LOGGER, STORAGE_VERSION
 
 
@@ -64,6 +66,13 @@ class Resumed:
     # The call's snapshot (see CallTracker.snapshot); None after a crash
     # of a version that stored the GUID alone.
     call: dict[str, Any] | None
+
+
+def _final_trusted(call: dict[str, Any] | None) -> bool:
+    """A final code now is the stored call's own (see CallTracker)."""
+    return call is None or CallTracker.restore(call).final_trusted(
+        dt_util.utcnow().timestamp()
+    )
 
 
 class Placement(Enum):
@@ -114,6 +123,7 @@ class SessionKeeper:
         self.client = client
         self._session: Session | None = None
         self._call: dict[str, Any] | None = None
+        self._seen_status: CallStatus | None = None
         self._store = store_for(hass, entry_id)
 
     @property
@@ -121,26 +131,30 @@ class SessionKeeper:
         """A login session is open (never the GUID itself)."""
         return self._session is not None
 
-    async def place(self, destination: str, source: str, mode: CallMode) -> Placement:
-        """Place one call: how it went into a session.
+    async def place(
+        self, destination: str, source: str, mode: CallMode
+    ) -> tuple[Placement, CallStatus | None]:
+        """Place one call: how it went into a session, and what it showed.
 
-        Raises the client's errors, or :class:`CallMayBePlacedError`.
+        For a settled call, the status the settling ``getStatus`` read (None:
+        nothing readable); else None. Raises the client's errors, or
+        :class:`CallMayBePlacedError`.
         """
         if (session := self._session) is not None and (
-            placement := await self._connect(session, destination, source, mode)
+            placed := await self._connect(session, destination, source, mode)
         ):
-            return placement
+            return placed
         try:
             self._remember(await self.client.login(destination, source, mode))
         except ConnectCallError as err:
             if _uncertain(err):
                 raise CallMayBePlacedError("The login got no answer") from err
             raise
-        return Placement.LOGIN
+        return Placement.LOGIN, None
 
     async def _connect(
         self, session: Session, destination: str, source: str, mode: CallMode
-    ) -> Placement | None:
+    ) -> tuple[Placement, CallStatus | None] | None:
         """``connect`` once; None only when the session is confirmed gone."""
         try:
             await self.client.connect(session, destination, source, mode)
@@ -156,19 +170,23 @@ class SessionKeeper:
         except ConnectCallError as err:
             if not _uncertain(err):
                 raise
-            await self._settle(session, err)
-            return Placement.SETTLED
-        return Placement.CONNECT
+            return Placement.SETTLED, await self._settle(session, err)
+        return Placement.CONNECT, None
 
-    async def _settle(self, session: Session, cause: ConnectCallError) -> None:
-        """An unanswered ``connect``: a live session is taken to hold the call."""
+    async def _settle(
+        self, session: Session, cause: ConnectCallError
+    ) -> CallStatus | None:
+        """An unanswered ``connect``: a live session is taken to hold the call.
+
+        Returns the status that showed the session alive (the call's first).
+        """
         seen = await self._confirmed(session)
         if seen in (_Seen.CALL, _Seen.NO_CALL):
             LOGGER.warning(
                 "No answer to a call request; the session is alive, so the call "
                 "is followed as placed"
             )
-            return
+            return self._seen_status
         # Gone or broken: close it the safe way (hangUp ends a call connect
         # may have placed); the next dial logs in.
         if await self.client.close(session) or seen is _Seen.LOST:
@@ -178,9 +196,14 @@ class SessionKeeper:
             "The server is not reachable after a call request; the call is "
             "followed as placed"
         )
+        return None
 
     async def _seen(self, session: Session) -> _Seen:
-        """One ``getStatus``, read as what it says of the session."""
+        """One ``getStatus``, read as what it says of the session.
+
+        The status it read (if any) stays in ``_seen_status``.
+        """
+        self._seen_status = None
         try:
             status = await self.client.get_status(session)
         except ConnectCallCommandError as err:
@@ -189,6 +212,7 @@ class SessionKeeper:
             return _Seen.ERROR_PAGE
         except ConnectCallError:
             return _Seen.SILENT
+        self._seen_status = status
         return _Seen.NO_CALL if status is not None and status.is_final else _Seen.CALL
 
     async def _confirmed(self, session: Session) -> _Seen:
@@ -301,8 +325,13 @@ class SessionKeeper:
                 raise
             active = False
         else:
-            # 105 (unchanged) tells nothing: the call may go on.
-            active = status is None or not status.is_final
+            # 105 (unchanged) tells nothing: the call may go on. Nor does a
+            # final code the server may still show of the call before.
+            active = (
+                status is None
+                or not status.is_final
+                or not _final_trusted(stored.get("call"))
+            )
         if active:
             LOGGER.info("Following the call left in progress by the last run")
             self._session, self._call = session, stored.get("call")
