@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.connectcall.const import DOMAIN, EVENT_CALL_ENDED
 from custom_components.connectcall.logbook import talk_time
 
-from .conftest import RunningSimulator, tick
+from .conftest import RunningSimulator, entity_id_of, tick
 from .test_contacts import add_contact
 from .test_services import dial
 
@@ -131,7 +131,7 @@ async def test_lines_in_dutch(
     )
 
 
-async def test_the_account_devices_logbook_shows_each_call(
+async def test_the_logbook_shows_each_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -139,7 +139,8 @@ async def test_the_account_devices_logbook_shows_each_call(
     hass_ws_client: WebSocketGenerator,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    """Through the recorder and the logbook's own API, as the Activity panel asks."""
+    """Through the recorder and the logbook's own API: as the Activity panel
+    asks for the account's device, and as a logbook card asks for entities."""
     start = dt_util.utcnow()
     await add_contact(hass, logbook, name="Mum", number=MUM)
     ha_sim.server.scenarios["0699999999"] = "busy"
@@ -155,22 +156,26 @@ async def test_the_account_devices_logbook_shows_each_call(
     )
     assert device is not None
     client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "logbook/get_events",
-            "start_time": start.isoformat(),
-            "end_time": dt_util.utcnow().isoformat(),
-            "device_ids": [device.id],
-        }
-    )
-    response = await client.receive_json()
-    assert response["success"], response
-    lines = [
-        f"{row['name']} {row['message']}"
-        for row in response["result"]
-        if row.get("domain") == DOMAIN
-    ]
-    assert lines == [
-        "Call to Mum answered, talked 31 s",
-        "Call to 0699999999 busy",
-    ]
+    for target in (
+        {"device_ids": [device.id]},
+        {"entity_ids": [entity_id_of(hass, logbook, "event", "call")]},
+    ):
+        await client.send_json_auto_id(
+            {
+                "type": "logbook/get_events",
+                "start_time": start.isoformat(),
+                "end_time": dt_util.utcnow().isoformat(),
+            }
+            | target
+        )
+        response = await client.receive_json()
+        assert response["success"], response
+        lines = [
+            f"{row['name']} {row['message']}"
+            for row in response["result"]
+            if row.get("domain") == DOMAIN
+        ]
+        assert lines == [
+            "Call to Mum answered, talked 31 s",
+            "Call to 0699999999 busy",
+        ], target

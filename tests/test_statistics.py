@@ -77,6 +77,7 @@ async def test_a_call_counts_once_and_is_announced_once(
         {
             "config_entry_id": init_integration.entry_id,
             "device_id": device.id,
+            "entity_id": entity_id_of(hass, init_integration, "event", "call"),
             "destination": MUM,
             "contact": "Mum",
             "outcome": "answered",

@@ -1,17 +1,22 @@
 """A real browser against the Home Assistant that scripts/develop starts.
 
 Onboards, adds Connect Call through the UI config flow against the simulator
-(translated labels, no raw keys), adds a contact, builds a dashboard with the
-call status and the buttons, presses the contact's button, sees the status
-move, presses Hang up. Screenshots go to docs/. Run by scripts/ui-test.
+(translated labels, no raw keys), adds a contact, opens the demo's YAML
+dashboard (config/connectcall-dashboard.yaml), presses the contact's tile,
+sees the status move, presses Hang up once the call is answered, and sees the
+call's logbook line and its totals; then waits for the recorder's next
+statistics compile (at most about 5 minutes) to hold the call's talk time.
+Screenshots go to docs/. Run by scripts/ui-test.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 import re
 import sys
+import time
 import urllib.request
 
 from playwright.sync_api import (
@@ -233,72 +238,153 @@ def add_contact(page: Page, base: str, steps: Steps) -> None:
     page.get_by_role("button", name="Finish").first.click()
 
 
+# The YAML dashboard of config/ (connectcall-dashboard.yaml), as registered
+# in config/configuration.yaml.
+DASHBOARD = "connectcall-demo/calls"
+STATUS = "sensor.demo_call_status"
+CALLS, TALK_TIME = "sensor.demo_calls", "sensor.demo_talk_time"
+
+
+def tile(page: Page, name: str) -> Locator:
+    """The dashboard's tile card named ``name``."""
+    return page.locator("hui-tile-card").filter(has=page.get_by_text(name, exact=True))
+
+
+def wait_state(page: Page, entity_id: str, value: str) -> None:
+    page.wait_for_function(
+        "([id, value]) => document.querySelector('home-assistant')"
+        ".hass.states[id].state === value",
+        arg=[entity_id, value],
+        timeout=30_000,
+    )
+
+
+def shown(page: Page, entity_id: str) -> str:
+    """The entity's state as the frontend formats it (number, unit)."""
+    text: str = page.evaluate(
+        "(id) => { const h = document.querySelector('home-assistant').hass;"
+        " return h.formatEntityState(h.states[id]) }",
+        entity_id,
+    )
+    return text
+
+
+# The recorder compiles long-term statistics every 5 minutes (UTC), 10 s
+# past; the hourly ones (the bars per day) from those, once an hour is over.
+COMPILE_EVERY_S, COMPILE_AT_S = 300, 10
+# Asks the recorder (one request at a time) for the 5-minute statistics of
+# an entity and says whether its last answer has them grown by ``want``
+# since ``start``; for wait_for_function, which polls a synchronous
+# predicate.
+STATISTICS_GREW_JS = """([id, start, want]) => {
+  if (!window.ccAsked) {
+    window.ccAsked = document.querySelector('home-assistant').hass
+      .callWS({
+        type: 'recorder/statistics_during_period',
+        statistic_ids: [id],
+        period: '5minute',
+        start_time: start,
+        types: ['change'],
+      })
+      .then((result) => {
+        window.ccGrown = (result[id] || [])
+          .reduce((sum, row) => sum + (row.change || 0), 0);
+      })
+      .finally(() => { window.ccAsked = null; });
+  }
+  return window.ccGrown !== undefined && window.ccGrown >= want;
+}"""
+
+
+def wait_for_statistics(page: Page, entity_id: str, start: str, grown: float) -> None:
+    """Wait until the recorder's long-term (5-minute) statistics of
+    ``entity_id`` have grown by ``grown`` since ``start``: at most until its
+    next compile, plus a margin."""
+    now = time.time()
+    next_compile = now - now % COMPILE_EVERY_S + COMPILE_AT_S
+    if next_compile <= now:
+        next_compile += COMPILE_EVERY_S
+    # A call that ended just before a compile may be recorded too late for
+    # it (the recorder commits every 5 s): then the one after counts.
+    if next_compile - now < 30:
+        next_compile += COMPILE_EVERY_S
+    timeout_s = next_compile - now + 60
+    print(f"waiting up to {timeout_s:.0f} s for the recorder's statistics compile")
+    page.evaluate("() => { window.ccGrown = undefined }")
+    page.wait_for_function(
+        STATISTICS_GREW_JS,
+        arg=[entity_id, start, grown],
+        polling=2_000,
+        timeout=timeout_s * 1000,
+    )
+
+
+def talk(page: Page, seconds: float) -> None:
+    """Mum has answered: wait until the call has been connected this long
+    (the talk time must show as at least 0.1 min)."""
+    page.wait_for_function(
+        "([id, ms]) => { const s = document.querySelector('home-assistant')"
+        ".hass.states[id];"
+        " return s.state === 'connected'"
+        " && Date.now() - Date.parse(s.last_changed) >= ms }",
+        arg=[STATUS, seconds * 1000],
+        polling=250,
+        timeout=(seconds + 20) * 1000,
+    )
+
+
 def dashboard(page: Page, base: str, steps: Steps) -> None:
-    dashboards = call_ws(page, {"type": "lovelace/dashboards/list"})
-    assert isinstance(dashboards, list)
-    if not any(d.get("url_path") == "connect-call" for d in dashboards):
-        call_ws(
-            page,
-            {
-                "type": "lovelace/dashboards/create",
-                "url_path": "connect-call",
-                "title": "Phone",
-                "icon": "mdi:phone",
-                "mode": "storage",
-            },
-        )
-    call_ws(
-        page,
-        {
-            "type": "lovelace/config/save",
-            "url_path": "connect-call",
-            "config": {
-                "title": "Phone",
-                "views": [
-                    {
-                        "title": "Phone",
-                        "cards": [
-                            {
-                                "type": "entities",
-                                "title": "Connect Call",
-                                "entities": [
-                                    "sensor.demo_call_status",
-                                    "binary_sensor.demo_call_active",
-                                    "button.mum_call",
-                                    "button.demo_hang_up",
-                                ],
-                            }
-                        ],
-                    }
-                ],
-            },
-        },
-    )
-    page.goto(f"{base}/connect-call/0")
+    """The demo's dashboard: call Mum from her tile, hang up from the hang-up
+    tile; the call's logbook line and its statistics appear."""
+    page.goto(f"{base}/{DASHBOARD}")
     wait_ready(page)
-    expect(page.get_by_text("Call status")).to_be_visible()
+    status = tile(page, "Call status")
+    expect(status).to_be_visible()
     no_raw_keys(page)
-    assert state(page, "sensor.demo_call_status") == "idle"
-    expect(page.get_by_text("Idle")).to_be_visible()
+    assert state(page, STATUS) == "idle"
+    expect(status).to_contain_text("Idle")
+    calls_before = int(state(page, CALLS) or 0)
+    talked_before = float(state(page, TALK_TIME) or 0)
+    # The start of the recorder's 5-minute period the call begins in.
+    now = time.time()
+    period = datetime.fromtimestamp(now - now % COMPILE_EVERY_S, UTC).isoformat()
     steps.shot("dashboard-idle")
-    presses = page.get_by_role("button", name="Press")
-    presses.nth(0).click()  # Mum Call
-    page.wait_for_function(
-        "() => document.querySelector('home-assistant').hass.states"
-        "['sensor.demo_call_status'].state === 'source_connected'",
-        timeout=15_000,
-    )
-    expect(page.get_by_text("Source answered")).to_be_visible()
-    settled(page)  # the button's ripple
+
+    page.get_by_role("button", name="Press Mum").click()
+    wait_state(page, STATUS, "source_connected")
+    expect(status).to_contain_text("Source answered")
+    settled(page)  # the tile's ripple
     steps.shot("dashboard-calling")
-    presses.nth(1).click()  # Hang up
-    page.wait_for_function(
-        "() => document.querySelector('home-assistant').hass.states"
-        "['sensor.demo_call_status'].state === 'hung_up'",
-        timeout=15_000,
-    )
-    expect(page.get_by_text("Hung up")).to_be_visible()
+    # Mum answers ("answered" scenario); a few seconds' talk, then hang up.
+    wait_state(page, STATUS, "connected")
+    expect(status).to_contain_text("Connected")
+    talk(page, 6)
+    page.get_by_role("button", name="Press Hang up").click()
+    wait_state(page, STATUS, "hung_up")
+    expect(status).to_contain_text("Hung up")
+
+    # The call's logbook line (connectcall_call_ended), as one sentence.
+    logbook = page.locator("hui-logbook-card")
+    expect(logbook).to_contain_text("Call to Mum")
+    expect(logbook).to_contain_text(re.compile(r"answered, talked (\d+ min )?\d+ s"))
+    # The totals at once: one more call, more talk time.
+    assert int(state(page, CALLS) or 0) == calls_before + 1
+    talked = float(state(page, TALK_TIME) or 0) - talked_before
+    assert talked >= 0.1, talked  # minutes
+    expect(tile(page, "Calls")).to_contain_text(shown(page, CALLS))
+    expect(tile(page, "Talk time")).to_contain_text(shown(page, TALK_TIME))
+    no_raw_keys(page)
     steps.shot("dashboard-hung-up")
+
+    # The long-term statistics that "Talk time per day" draws: the recorder
+    # compiles the call's talk time (its bar follows once the hour is over).
+    wait_for_statistics(page, TALK_TIME, period, talked - 0.001)
+    expect(page.locator("hui-statistics-graph-card")).to_contain_text(
+        "Talk time per day"
+    )
+    no_raw_keys(page)
+    settled(page)
+    steps.shot("dashboard")
 
 
 def main() -> int:
@@ -331,7 +417,7 @@ def main() -> int:
             dashboard(page, args.base, steps)
             if args.docs:
                 args.docs.mkdir(parents=True, exist_ok=True)
-                for name in ("config-flow", "dashboard-calling"):
+                for name in ("config-flow", "dashboard-calling", "dashboard"):
                     shot = next(args.shots.glob(f"*-{name}.png"))
                     (args.docs / f"{name}.png").write_bytes(shot.read_bytes())
             print("browser test passed")

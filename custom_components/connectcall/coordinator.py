@@ -22,7 +22,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -665,6 +665,11 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             {
                 "config_entry_id": entry.entry_id,
                 "device_id": device.id if device else None,
+                # The account's call event entity: a logbook card filtered to
+                # it shows this line (logbook cards filter by entity only).
+                "entity_id": er.async_get(self.hass).async_get_entity_id(
+                    "event", DOMAIN, f"{entry.entry_id}_call"
+                ),
                 "destination": state.destination,
                 "contact": state.contact,
                 # As `dial` reports it: an answered call is "answered".

@@ -62,7 +62,8 @@ SENSORS: tuple[ConnectCallSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
-        suggested_display_precision=1,
+        # Minutes to two places: a few seconds' call shows (0.15 min = 9 s).
+        suggested_display_precision=2,
         value_fn=lambda coordinator: coordinator.totals.talk_time,
     ),
 )
