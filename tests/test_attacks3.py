@@ -26,7 +26,7 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_expose_entity,
 )
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.core import Context, Event, HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import llm
@@ -45,46 +45,20 @@ from .conftest import (
     RunningSimulator,
     advance,
     call_status,
-    entity_id_of,
     settle,
-    state_of,
     tick,
 )
+from .test_call_contact import call_contact
 from .test_call_safety import _restart, calls_placed, hang_up, until_done
 from .test_contacts import add_contact, contact_button
 from .test_services import dial
+from .test_statistics import ended, run, totals
 
 MUM = "+31611112222"
 ZOE = "0622223333"
 B = "0687654321"
 # The "answered" scenario: 29 at 8 s, 30 at 39 s: 31 s talked.
 TALKED = 31.0
-
-
-def totals(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[int, float]:
-    """(calls, seconds talked) as the sensors show them."""
-    calls = state_of(hass, entity_id_of(hass, entry, "sensor", "calls"))
-    talk = state_of(hass, entity_id_of(hass, entry, "sensor", "talk_time"))
-    return int(calls.state), round(float(talk.state) * 60, 1)
-
-
-def ended(events: list[Event[Any]]) -> list[dict[str, Any]]:
-    return [dict(event.data) for event in events]
-
-
-async def run(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
-) -> None:
-    for _ in range(seconds):
-        await tick(hass, freezer)
-
-
-async def call_contact(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN, "call_contact", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
 
 
 async def try_add_contact(

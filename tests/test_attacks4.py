@@ -46,19 +46,13 @@ from .conftest import (
     settle,
     tick,
 )
-from .test_attacks3 import (
-    TALKED,
-    call_contact,
-    ended,
-    never_two_at_once,
-    run,
-    totals,
-    try_add_contact,
-)
+from .test_attacks3 import TALKED, never_two_at_once, try_add_contact
+from .test_call_contact import call_contact
 from .test_call_safety import _restart, answer_next, calls_placed, hang_up
 from .test_contacts import add_contact
 from .test_llm import STATUS, button_of, expose, use
 from .test_services import dial
+from .test_statistics import ended, run, totals
 
 MUM = "+31611112222"
 ZOE = "0622223333"
