@@ -236,25 +236,24 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     def _resume(self, resumed: Resumed) -> None:
         """Follow the call the last run left; its started/answered are past."""
         now = _now()
-        if resumed.call is not None:
-            tracker = CallTracker.restore(resumed.call)
+        if (record := resumed.call) is not None:
+            tracker = CallTracker.restore(record)
+            if "contact" not in record:
+                # Recorded by a version that named the contact at the end.
+                tracker.contact = contact_name(self.config_entry, tracker.destination)
         else:
             tracker = CallTracker(
                 call_id=1, destination=None, dialled=now, reused_session=False
             )
         if resumed.status is not None:
             tracker.status(resumed.status.code, resumed.status.message, now)
-        if resumed.call is not None and "contact" not in resumed.call:
-            # Recorded by a version that named the contact at the end.
-            tracker.contact = contact_name(self.config_entry, tracker.destination)
         self._call_ids = tracker.call_id
-        record = resumed.call or {}
         call = self._follow(
             tracker,
-            counted=record.get("counted", True),
+            counted=record is None or record.get("counted", True),
             # A call known only by its session (its record was over, or
             # written by an older version) was accounted for by its own run.
-            reported=resumed.call is None or record.get("reported", False),
+            reported=record is None or record.get("reported", False),
         )
         self.data = tracker.state
         self._schedule_poll(call)
