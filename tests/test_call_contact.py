@@ -161,6 +161,7 @@ async def test_no_contacts_at_all(
     [
         ({"contact": ""}, "invalid_contact"),
         ({"contact": "   "}, "invalid_contact"),
+        ({"contact": "\u200b\u0301"}, "invalid_contact"),
         ({"contact": 5}, "invalid_contact"),
         ({"contact": "Mum", "wait": "yes"}, "invalid_wait"),
         ({"contact": "Mum", "ring_timeout": 2}, "invalid_range"),

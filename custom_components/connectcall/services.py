@@ -35,7 +35,7 @@ from .const import (
     DOMAIN,
     WAIT_SLACK,
 )
-from .contacts import Contact, contacts_of, find_contacts
+from .contacts import Contact, comparable, contacts_of, find_contacts
 from .coordinator import (
     ConnectCallConfigEntry,
     ConnectCallCoordinator,
@@ -124,7 +124,7 @@ def _contact(call: ServiceCall) -> Contact:
     account that is not loaded gets that error, not "no such contact".
     """
     name = call.data[ATTR_CONTACT]
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not comparable(name):
         raise _invalid("invalid_contact")
     entries: list[ConnectCallConfigEntry] = (
         [_entry(call)]
