@@ -29,12 +29,12 @@ from .conftest import (
     settle,
     tick,
 )
+from .helpers import until_done
 from .test_call_safety import (
     assert_hang_up_ends_it,
     calls_placed,
     hang_up,
     since,
-    until_done,
 )
 from .test_services import commands, dial
 

@@ -48,8 +48,9 @@ from .conftest import (
     settle,
     tick,
 )
+from .helpers import until_done
 from .test_call_contact import call_contact
-from .test_call_safety import _restart, calls_placed, hang_up, until_done
+from .test_call_safety import _restart, calls_placed, hang_up
 from .test_contacts import add_contact, contact_button
 from .test_services import dial
 from .test_statistics import ended, run, totals

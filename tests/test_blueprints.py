@@ -189,3 +189,82 @@ async def test_call_contact_script(
     who = descriptions["script"]["call_someone"]["fields"]["who"]
     assert who["required"] is True
     assert "person or place" in who["description"]
+
+
+async def test_doorbell_press_during_a_call_never_cuts_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The run ends once someone answers (mode: single no longer covers it):
+    a second press while they talk must not hang up and dial again."""
+    ha_sim.server.scenarios = {"0611111111": "answered"}
+    fallback = async_capture_events(hass, "nobody_answered")
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    await use_doorbell_blueprint(
+        hass, init_integration, doorbell="binary_sensor.doorbell", ring_timeout=20
+    )
+    await hass.async_block_till_done()
+    hass.states.async_set("binary_sensor.doorbell", "on")
+    await run_clock(hass, freezer, 12)
+    assert ha_sim.server.active_call() is ha_sim.server.calls[0]
+    start = ha_sim.server.count()
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    hass.states.async_set("binary_sensor.doorbell", "on")  # talking: pressed again
+    await run_clock(hass, freezer, 3)
+    assert [c.destination for c in ha_sim.server.calls] == ["0611111111"]
+    assert ha_sim.server.active_call() is ha_sim.server.calls[0]
+    later = [r.command for r in ha_sim.server.requests[start:]]
+    assert "hangUp" not in later
+    assert set(later) <= {"getStatus"}
+    assert fallback == []
+
+
+def _cut_off(init_integration: MockConfigEntry) -> None:
+    """Nothing listens where the API is any more."""
+    init_integration.runtime_data.client._endpoint = "http://127.0.0.1:9/x"
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [("server_down", "Could not reach"), ("drop_after", "may have placed the call")],
+)
+@pytest.mark.parametrize("own_input", [True, False])
+async def test_doorbell_reports_a_call_that_could_not_be_placed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    fault: str,
+    reason: str,
+    own_input: bool,
+) -> None:
+    """Someone rang, whatever failed: "When the call could not be placed"
+    runs with the reason, or "When nobody answers" when that is empty."""
+    if fault == "server_down":
+        _cut_off(init_integration)
+    else:
+        ha_sim.sim.add_fault("drop_after", command="login")
+    not_placed = async_capture_events(hass, "not_placed")
+    fallback = async_capture_events(hass, "nobody_answered")
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    inputs: dict[str, Any] = {"doorbell": "binary_sensor.doorbell"}
+    if own_input:
+        inputs["not_placed"] = [
+            {"event": "not_placed", "event_data": {"reason": "{{ reason }}"}}
+        ]
+    await use_doorbell_blueprint(hass, init_integration, **inputs)
+    await hass.async_block_till_done()
+    hass.states.async_set("binary_sensor.doorbell", "on")
+    await run_clock(hass, freezer, 3)
+    await hass.async_block_till_done()
+    reported = not_placed if own_input else fallback
+    assert len(reported) == 1
+    assert (not_placed if not own_input else fallback) == []
+    if own_input:
+        assert reason in reported[0].data["reason"]
+    else:
+        assert reported[0].data == {"outcome": "error"}
+    # At most one call, whatever failed.
+    assert len(ha_sim.server.calls) <= 1

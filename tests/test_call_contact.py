@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from custom_components.connectcall.contacts import comparable
 
-from .conftest import RunningSimulator, add_second_account, settle, tick
+from .conftest import SOURCE, RunningSimulator, add_second_account, settle, tick
 from .test_contacts import add_contact
 
 MUM = "+31611112222"
@@ -77,15 +77,50 @@ async def contacts(
         ("tante zoe", "Tante  Zoë"),
         ("TANTEZOË", "Tante Zoë"),
         ("Tante\tZoë", "tante zoë"),
+        # A leading article or possessive, said or saved (en, nl).
+        ("the front door", "Front door"),
+        ("The  Front door", "front door"),
+        ("de voordeur", "Voordeur"),
+        ("het kantoor", "Kantoor"),
+        ("my mum", "Mum"),
+        ("mijn moeder", "Moeder"),
+        ("Mum", "Onze mum"),
+        ("een\u200b buur", "buur"),
     ],
 )
 def test_names_compare_without_case_accents_spaces(said: str, same: str) -> None:
     assert comparable(said) == comparable(same)
 
 
-@pytest.mark.parametrize(("said", "other"), [("Mum", "Mam"), ("Zoë", "Zoa")])
+@pytest.mark.parametrize(
+    ("said", "other"),
+    [
+        ("Mum", "Mam"),
+        ("Zoë", "Zoa"),
+        # Only a leading article goes: inside a name it is part of it.
+        ("front the door", "front door"),
+        ("theo", "o"),
+        ("the the door", "door"),
+    ],
+)
 def test_different_names_stay_different(said: str, other: str) -> None:
     assert comparable(said) != comparable(other)
+
+
+@pytest.mark.parametrize("name", ["De", "the", "Het"])
+def test_an_article_alone_is_a_name(name: str) -> None:
+    assert comparable(name) == name.casefold()
+
+
+async def test_call_the_front_door_rings_the_contact_front_door(
+    hass: HomeAssistant, init_integration: MockConfigEntry, ha_sim: RunningSimulator
+) -> None:
+    """What the built-in agent hears ("call the front door") finds the
+    contact as it was saved ("Front door")."""
+    await add_contact(hass, init_integration, name="Front door", number="0301112233")
+    response = await call_contact(hass, contact="the front door")
+    assert placed(ha_sim) == [(SOURCE, "0301112233", 1)]
+    assert response["attempts"] == [{"destination": "0301112233", "outcome": None}]
 
 
 @pytest.mark.usefixtures("contacts")

@@ -5,7 +5,6 @@ Assistant through it and asserts what the server received and placed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -29,6 +28,7 @@ from .conftest import (
     state_of,
     tick,
 )
+from .helpers import until_done
 from .test_services import commands, dial
 
 B = "0687654321"
@@ -41,24 +41,6 @@ def calls_placed(sim: RunningSimulator) -> list[str]:
 def since(sim: RunningSimulator, start: int) -> list[str]:
     """The commands the server received after the first ``start`` requests."""
     return commands(sim)[start:]
-
-
-async def until_done[T](
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    coro: Awaitable[T],
-    *,
-    step: float = 0.5,
-    limit: float = 60,
-) -> T:
-    """Run ``coro`` while the clock moves in steps (a late answer is due)."""
-    task = asyncio.ensure_future(coro)
-    waited = 0.0
-    while not task.done() and waited < limit:
-        await advance(hass, freezer, step)
-        waited += step
-    assert task.done(), "still waiting"
-    return task.result()
 
 
 def record_events(hass: HomeAssistant, entity_id: str) -> list[str]:

@@ -126,6 +126,9 @@ async def test_dial_response_and_defaults(
         "outcome": None,
         "answered_by": None,
         "attempts": [{"destination": "+3161234" + "5678", "outcome": None}],
+        "skipped": False,
+        "error": None,
+        "error_key": None,
     }
     call = ha_sim.server.calls[-1]
     assert (call.source, call.mode) == (SOURCE, 1)

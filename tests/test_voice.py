@@ -201,3 +201,28 @@ async def test_account_input_limits_the_contacts(
     before = [r.command for r in ha_sim.server.requests]
     assert await say(hass, freezer, "call mum") == "I have no contact called mum."
     assert [r.command for r in ha_sim.server.requests] == before
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "expected"),
+    [
+        ("call the front door", "en", "Calling Front door… Front door answered."),
+        ("bel de voordeur", "nl", "Ik bel Voordeur… Voordeur heeft opgenomen."),
+    ],
+)
+@pytest.mark.usefixtures("voice")
+async def test_a_leading_article_is_not_part_of_the_name(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    sentence: str,
+    language: str,
+    expected: str,
+) -> None:
+    """The built-in agent hears "the front door"; the contact is "Front door"."""
+    await add_contact(hass, init_integration, name="Front door", number="0301112233")
+    await add_contact(hass, init_integration, name="Voordeur", number="0301112244")
+    speech = await say(hass, freezer, sentence, language=language)
+    assert speech == expected
+    assert len(ha_sim.server.calls) == 1

@@ -19,7 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import SUBENTRY_CONTACT
 from .contacts import Contact
-from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
+from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator, DialResult
 from .entity import ConnectCallEntity, contact_identifier
 from .services import contact_dial
 
@@ -41,7 +41,7 @@ async def _call_contact(
     assert subentry_id is not None
     entry = coordinator.config_entry
     plan, _ = contact_dial(Contact(entry, entry.subentries[subentry_id]), {})
-    await coordinator.async_call(plan, wait=False)
+    await coordinator.async_call(plan, DialResult(), wait=False)
 
 
 HANG_UP = ConnectCallButtonDescription(

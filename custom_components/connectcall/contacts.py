@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 import unicodedata
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -24,21 +25,33 @@ class Contact:
         return self.subentry.title
 
 
-def comparable(name: str) -> str:
-    """``name`` without case, accents or spaces: "Tante  Zoë" ~ "tantezoe".
+# A leading article or possessive that a person says and a saved name lacks
+# (or has): "call the front door" is the contact "Front door" (en, nl).
+LEADING_WORDS: Final = frozenset(
+    {"the", "a", "an", "my", "our", "de", "het", "een", "mijn", "onze", "ons"}
+)
 
-    A voice transcript or a typed name rarely has the accents and spacing of
-    the contact as it was saved.
+
+def comparable(name: str) -> str:
+    """``name`` without case, accents, spaces or a leading article.
+
+    "Tante  Zoë" ~ "tantezoe", "the Front door" ~ "frontdoor": a voice
+    transcript or a typed name rarely has the accents and spacing of the
+    contact as it was saved, and the built-in agent's own sentences skip the
+    articles too. An article alone ("De") stays a name.
     """
     decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(
+    # Marks and invisible format characters (zero-width space) go first, so
+    # they cannot hide an article or split a word.
+    kept = "".join(
         char
         for char in decomposed.casefold()
-        # Marks, spaces and invisible format characters (zero-width space).
-        if not unicodedata.combining(char)
-        and not char.isspace()
-        and unicodedata.category(char) != "Cf"
+        if not unicodedata.combining(char) and unicodedata.category(char) != "Cf"
     )
+    words = kept.split()
+    if len(words) > 1 and words[0] in LEADING_WORDS:
+        words = words[1:]
+    return "".join(words)
 
 
 def contacts_of(entries: Iterable[ConfigEntry]) -> list[Contact]:

@@ -89,6 +89,8 @@ class DialResult:
     outcome: str | None = None
     answered_by: str | None = None
     attempts: list[dict[str, str | None]] = field(default_factory=list)
+    # keep_active_call found a call in progress: nothing was dialled.
+    skipped: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -175,6 +177,10 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self._lock = asyncio.Lock()
         self._call: _Call | None = None
         self._plan_task: asyncio.Task[None] | None = None
+        # What makes a call "in progress" besides a call not yet over: a
+        # placement in flight, a list being worked through by its caller.
+        self._placements: set[asyncio.Task[_Call]] = set()
+        self._waiting_plans = 0
         self._plan_generation = 0
         self._call_ids = 0
         self._api_down = False
@@ -184,6 +190,16 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     def session_open(self) -> bool:
         """A login session is open (diagnostics; never the GUID itself)."""
         return self._keeper.is_open
+
+    @property
+    def call_in_progress(self) -> bool:
+        """A call rings or talks, is being placed, or a list still goes on."""
+        return bool(
+            self._placements
+            or self._waiting_plans
+            or (self._plan_task is not None and not self._plan_task.done())
+            or (self._call is not None and not self._call.tracker.over)
+        )
 
     @contextlib.contextmanager
     def _api_errors(self) -> Iterator[None]:
@@ -284,26 +300,42 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     # Placing calls.
 
-    async def async_call(self, plan: DialPlan, *, wait: bool) -> DialResult:
-        """Work through ``plan``: one number after another until one answers.
+    async def async_call(
+        self,
+        plan: DialPlan,
+        result: DialResult,
+        *,
+        wait: bool,
+        keep_active_call: bool = False,
+    ) -> None:
+        """Work through ``plan`` into ``result``: one number after another.
 
         Returns after the first poll of the first call, unless ``wait``; then
         once the outcome is known. Without ``wait`` the rest of a list (or a
         busy retry) runs in the background until a new dial or a hang-up.
+        ``keep_active_call``: a call in progress is left alone and nothing is
+        dialled (checked before the first await: two such dials at once
+        place one call). ``result`` holds what was tried when this raises.
         """
+        if keep_active_call and self.call_in_progress:
+            result.skipped = True
+            result.status, result.status_code = self.data.status, self.data.code
+            return
         generation = await self._supersede_plan()
-        result = DialResult()
         first = await self._dial_attempt(plan, plan.destinations[0], result)
         result.status, result.status_code = self.data.status, self.data.code
         if wait:
-            await self._run_plan(plan, result, first, generation)
+            self._waiting_plans += 1
+            try:
+                await self._run_plan(plan, result, first, generation)
+            finally:
+                self._waiting_plans -= 1
         elif len(plan.destinations) > 1 or plan.retry_busy:
             self._plan_task = self.config_entry.async_create_background_task(
                 self.hass,
                 self._run_plan_in_background(plan, result, first, generation),
                 f"{DOMAIN} call list",
             )
-        return result
 
     async def _dial_attempt(
         self, plan: DialPlan, number: str, result: DialResult
@@ -369,6 +401,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         task = self.hass.async_create_task(
             self._place(plan, destination), f"{DOMAIN} dial"
         )
+        # Counted until done, even if cancelled before it ran.
+        self._placements.add(task)
+        task.add_done_callback(self._placements.discard)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:

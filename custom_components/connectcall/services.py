@@ -20,8 +20,9 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import service
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import service, translation
+from homeassistant.util.json import JsonValueType
 import probatio
 
 from .api import CallMode, InvalidNumberError, normalize_number
@@ -50,6 +51,10 @@ ATTR_MAX_DURATION = "max_duration"
 ATTR_WAIT = "wait"
 ATTR_RETRY_BUSY = "retry_busy"
 ATTR_RETRY_DELAY = "retry_delay"
+ATTR_KEEP_ACTIVE_CALL = "keep_active_call"
+ATTR_RESPOND_ON_ERROR = "respond_on_error"
+# The outcome of a dial that failed, with respond_on_error.
+OUTCOME_ERROR = "error"
 
 SERVICE_DIAL = "dial"
 SERVICE_CALL_CONTACT = "call_contact"
@@ -81,6 +86,8 @@ DIAL_SCHEMA = probatio.Schema(
         probatio.Optional(ATTR_WAIT): _ANY,
         probatio.Optional(ATTR_RETRY_BUSY): _ANY,
         probatio.Optional(ATTR_RETRY_DELAY): _ANY,
+        probatio.Optional(ATTR_KEEP_ACTIVE_CALL): _ANY,
+        probatio.Optional(ATTR_RESPOND_ON_ERROR): _ANY,
     }
 )
 CALL_CONTACT_SCHEMA = probatio.Schema(
@@ -234,33 +241,93 @@ def dial_plan(
     return plan, wait
 
 
+def _flag(data: dict[str, Any], field: str) -> bool:
+    """A boolean field (default false), or its translated error."""
+    value = data.get(field, False)
+    if not isinstance(value, bool):
+        raise _invalid("invalid_flag", field=field)
+    return value
+
+
 async def _async_dial(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
-    plan, wait = dial_plan(dict(call.data), coordinator.config_entry)
-    result = await coordinator.async_call(plan, wait=wait)
+    data = dict(call.data)
+    plan, wait = dial_plan(data, coordinator.config_entry)
+    keep_active_call = _flag(data, ATTR_KEEP_ACTIVE_CALL)
+    respond_on_error = _flag(data, ATTR_RESPOND_ON_ERROR)
+    result = DialResult()
+    try:
+        await coordinator.async_call(
+            plan, result, wait=wait, keep_active_call=keep_active_call
+        )
+    except HomeAssistantError as err:
+        # The API's failures only: the input was checked above.
+        if not respond_on_error or err.translation_domain != DOMAIN:
+            raise
+        if result.status is None:
+            result.status, result.status_code = (
+                coordinator.data.status,
+                coordinator.data.code,
+            )
+        return _response(call, result, wait, err, await _reason(call.hass, err))
     return _response(call, result, wait)
+
+
+async def _reason(hass: HomeAssistant, err: HomeAssistantError) -> str:
+    """The failure in Home Assistant's language: a notification's text.
+
+    (``str(err)`` is always English: it is what the log shows.)
+    """
+    texts = await translation.async_get_translations(
+        hass, hass.config.language, "exceptions", [DOMAIN]
+    )
+    text = texts.get(f"component.{DOMAIN}.exceptions.{err.translation_key}.message")
+    if not text:
+        return str(err)
+    return text.format(**(err.translation_placeholders or {}))
 
 
 async def _async_call_contact(call: ServiceCall) -> ServiceResponse:
     contact = _contact(call)
     plan, wait = contact_dial(contact, dict(call.data))
     coordinator: ConnectCallCoordinator = contact.entry.runtime_data
-    result = await coordinator.async_call(plan, wait=wait)
+    result = DialResult()
+    await coordinator.async_call(plan, result, wait=wait)
     if result.answered_by is not None:
         result.answered_by = contact.name
     return _response(call, result, wait)
 
 
-def _response(call: ServiceCall, result: DialResult, wait: bool) -> ServiceResponse:
-    """What ``dial`` and ``call_contact`` answer (when asked to)."""
+def _response(
+    call: ServiceCall,
+    result: DialResult,
+    wait: bool,
+    error: HomeAssistantError | None = None,
+    reason: str | None = None,
+) -> ServiceResponse:
+    """What ``dial`` and ``call_contact`` answer (when asked to).
+
+    ``error`` and its ``reason``: the failure ``respond_on_error`` answers
+    with (no number or secret is in any of these texts).
+    """
     if not call.return_response:
         return None
+    attempts: list[JsonValueType] = []
+    for index, attempt in enumerate(result.attempts, 1):
+        outcome = attempt["outcome"]
+        if error is not None and index == len(result.attempts) and outcome is None:
+            # The attempt the failure stopped.
+            outcome = OUTCOME_ERROR
+        attempts.append({"destination": attempt["destination"], "outcome": outcome})
     return {
         "status": result.status,
         "status_code": result.status_code,
-        "outcome": result.outcome if wait else None,
+        "outcome": OUTCOME_ERROR if error else result.outcome if wait else None,
         "answered_by": result.answered_by,
-        "attempts": [dict(attempt) for attempt in result.attempts],
+        "attempts": attempts,
+        "skipped": result.skipped,
+        "error": reason,
+        "error_key": None if error is None else error.translation_key,
     }
 
 
