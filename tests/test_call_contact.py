@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from types import MappingProxyType
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
@@ -261,3 +263,27 @@ async def test_an_edited_contact_applies_at_once(
         await call_contact(hass, contact="Mum")
     await call_contact(hass, contact="mama")
     assert placed(ha_sim) == [("0201234567", "0655556666", 1)]
+
+
+async def test_names_saved_before_articles_were_ignored_stay_callable(
+    hass: HomeAssistant, init_integration: MockConfigEntry, ha_sim: RunningSimulator
+) -> None:
+    """ "The Office" and "Office" compare alike now; added before (the flow
+    refuses the pair today), each is still called by its own name."""
+    for name, number in (("The Office", "0301110001"), ("Office", "0301110002")):
+        hass.config_entries.async_add_subentry(
+            init_integration,
+            ConfigSubentry(
+                data=MappingProxyType({"number": number}),
+                subentry_type="contact",
+                title=name,
+                unique_id=None,
+            ),
+        )
+    await hass.async_block_till_done()
+    await call_contact(hass, contact="the office")
+    await call_contact(hass, contact="OFFICE")
+    assert [c.destination for c in ha_sim.server.calls] == ["0301110001", "0301110002"]
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="my office")
+    assert err.value.translation_key == "ambiguous_contact"

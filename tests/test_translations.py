@@ -165,3 +165,41 @@ def test_service_limits_match_the_ui() -> None:
         if "number" in field["selector"]
     }
     assert shown == LIMITS
+
+
+# The top-level sections core's hassfest allows in an integration's
+# translations: `gen_strings_schema` in core's script/hassfest/translations.py
+# (December 2026). A section outside it fails hassfest (and so HACS's review)
+# while the texts still load at runtime, so no other test would notice.
+HASSFEST_SECTIONS = frozenset(
+    {
+        "title",
+        "config",
+        "config_subentries",
+        "options",
+        "preview_features",
+        "selector",
+        "device_automation",
+        "system_health",
+        "config_panel",
+        "application_credentials",
+        "issues",
+        "entity_component",
+        "device",
+        "entity",
+        "exceptions",
+        "services",
+        "conditions",
+        "triggers",
+        "conversation",
+        "common",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "translations").glob("*.json")), ids=lambda p: p.name
+)
+def test_only_sections_hassfest_allows(path: Path) -> None:
+    sections = set(json.loads(path.read_text()))
+    assert sections <= HASSFEST_SECTIONS, sections - HASSFEST_SECTIONS

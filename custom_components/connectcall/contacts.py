@@ -65,13 +65,21 @@ def contacts_of(entries: Iterable[ConfigEntry]) -> list[Contact]:
 
 
 def find_contacts(entries: Iterable[ConfigEntry], name: str) -> list[Contact]:
-    """The contacts of ``entries`` called ``name`` (compared as above)."""
+    """The contacts of ``entries`` called ``name`` (compared as above).
+
+    Of several, the ones saved with the very words said (case aside): "The
+    Office" and "Office", both saved before articles were ignored, stay
+    callable by their own names.
+    """
     wanted = comparable(name)
-    return [
+    found = [
         contact
         for contact in contacts_of(entries)
         if comparable(contact.name) == wanted
     ]
+    words = name.casefold().split()
+    exact = [contact for contact in found if contact.name.casefold().split() == words]
+    return exact if len(found) > 1 and exact else found
 
 
 def contact_name(entry: ConfigEntry, number: str | None) -> str | None:

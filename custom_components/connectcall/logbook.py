@@ -50,13 +50,18 @@ def describe(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _texts(hass: HomeAssistant, language: str) -> dict[str, str]:
-    """The logbook texts in ``language`` (loaded at setup)."""
-    prefix = f"component.{DOMAIN}.logbook."
+    """The logbook texts in ``language`` (loaded at setup).
+
+    They live in the translations' ``common`` section as ``logbook_*``: the
+    only free-form section core's schema (hassfest) allows.
+    """
+    prefix = f"component.{DOMAIN}.common.logbook_"
     return {
         key.removeprefix(prefix): text
         for key, text in async_get_cached_translations(
-            hass, language, "logbook", DOMAIN
+            hass, language, "common", DOMAIN
         ).items()
+        if key.startswith(prefix)
     }
 
 
