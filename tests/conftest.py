@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 import os
+import ssl
 import time
 
 from aiohttp import ClientSession, web
@@ -73,15 +74,19 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve ``app`` on a free port of 127.0.0.1; returns the API base URL."""
+async def serve(
+    app: web.Application, ssl_context: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on a free port of 127.0.0.1; returns the API base URL
+    (https:// with ``ssl_context``)."""
     # No access log: request lines carry the password and GUID by design.
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}/api/"
+    scheme = "https" if ssl_context else "http"
+    return runner, f"{scheme}://127.0.0.1:{port}/api/"
 
 
 @pytest.fixture

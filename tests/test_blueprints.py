@@ -240,8 +240,8 @@ async def test_doorbell_reports_a_call_that_could_not_be_placed(
     reason: str,
     own_input: bool,
 ) -> None:
-    """Someone rang, whatever failed: "When the call could not be placed"
-    runs with the reason, or "When nobody answers" when that is empty."""
+    """Someone rang, whatever failed: "When nobody answers" runs (outcome
+    error), and "When the call could not be placed" too, with the reason."""
     if fault == "server_down":
         _cut_off(init_integration)
     else:
@@ -259,12 +259,59 @@ async def test_doorbell_reports_a_call_that_could_not_be_placed(
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 3)
     await hass.async_block_till_done()
-    reported = not_placed if own_input else fallback
-    assert len(reported) == 1
-    assert (not_placed if not own_input else fallback) == []
+    # "When nobody answers" runs whatever failed; the other input in addition.
+    assert [event.data for event in fallback] == [{"outcome": "error"}]
     if own_input:
-        assert reason in reported[0].data["reason"]
-    else:
-        assert reported[0].data == {"outcome": "error"}
+        assert len(not_placed) == 1
+        assert reason in not_placed[0].data["reason"]
     # At most one call, whatever failed.
     assert len(ha_sim.server.calls) <= 1
+
+
+@pytest.mark.parametrize("server_down", [False, True])
+async def test_doorbell_not_placed_actions_may_use_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    server_down: bool,
+) -> None:
+    """The inputs' actions may use `call`: rendered only when they run
+    (never as variables at the trigger, before the dial answered)."""
+    if server_down:
+        init_integration.runtime_data.client._endpoint = "http://127.0.0.1:9/x"
+    not_placed = async_capture_events(hass, "not_placed")
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "use_blueprint": {
+                    "path": "connectcall/doorbell_call.yaml",
+                    "input": {
+                        "account": init_integration.entry_id,
+                        "doorbell": "binary_sensor.doorbell",
+                        "numbers": ["0611111111"],
+                        "not_placed": [
+                            {
+                                "event": "not_placed",
+                                "event_data": {
+                                    "outcome": "{{ call.outcome }}",
+                                    "reason": "{{ reason }}",
+                                },
+                            }
+                        ],
+                    },
+                }
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    hass.states.async_set("binary_sensor.doorbell", "on")
+    await run_clock(hass, freezer, 3)
+    if server_down:
+        assert len(not_placed) == 1
+        assert not_placed[0].data["outcome"] == "error"
+    else:
+        assert [c.destination for c in ha_sim.server.calls] == ["0611111111"]

@@ -11,18 +11,32 @@ import asyncio
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.event import (
+    EventStateChangedData,
+    async_track_state_change_event,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
+from simulator import core as sim_core
 
-from .conftest import DEST, RunningSimulator, advance, call_status, settle, tick
+from .conftest import (
+    DEST,
+    RunningSimulator,
+    advance,
+    call_status,
+    entity_id_of,
+    settle,
+    tick,
+)
 from .helpers import until_done
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
 OTHER = "0687654321"
+THIRD = "0611223344"
 
 
 async def dial(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -158,3 +172,165 @@ async def test_a_list_between_attempts_counts_as_a_call(
     # The list is over: now a dial goes through.
     response = await dial(hass, destination=OTHER, keep_active_call=True)
     assert response["skipped"] is False
+
+
+async def test_keep_dial_never_cuts_a_call_only_given_up_locally(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """After 5 minutes of failing polls the call is given up, but the server
+    still has it: a keep dial asks the server once and leaves it alone."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass)
+    for _ in range(12):
+        await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "connected"
+    # getStatus fails for more than the 5-minute give-up; the call goes on.
+    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
+    for _ in range(31):
+        await tick(hass, freezer, 10)
+    assert call_status(hass, init_integration) == "status_unknown"
+    ha_sim.sim.faults.clear()
+    assert ha_sim.server.active_call() is ha_sim.server.calls[0]  # still talking
+    start = ha_sim.server.count()
+    response = await dial(hass, destination=OTHER, keep_active_call=True)
+    await settle(hass)
+    # The doorbell press must not cut the conversation the server still has.
+    assert "hangUp" not in sent(ha_sim, start)
+    assert ha_sim.server.active_call() is ha_sim.server.calls[0]
+    assert response["skipped"] is True
+
+
+async def test_keep_dial_goes_through_after_a_hang_up_of_a_waiting_list(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A hang-up ends a waiting list at once (its pause before a busy
+    re-dial wakes): a press right after it rings."""
+    ha_sim.server.scenarios[DEST] = "busy"
+    listing = asyncio.ensure_future(
+        dial(hass, retry_busy=1, retry_delay=300, ring_timeout=60, wait=True)
+    )
+    try:
+        await settle(hass)
+        for _ in range(8):
+            await tick(hass, freezer)
+        assert call_status(hass, init_integration) == "busy"
+        await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+        # The list is cancelled (contract: hang_up cancels a running list) and
+        # no call exists: a doorbell press now must ring.
+        response = await dial(hass, destination=OTHER, keep_active_call=True)
+        assert response["skipped"] is False
+        assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
+    finally:
+        listing.cancel()
+        await asyncio.gather(listing, return_exceptions=True)
+
+
+async def test_keep_dial_skipped_while_a_plain_dial_supersedes_a_list(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A plain dial replacing a background list yields before it places:
+    a keep dial in that moment sends nothing."""
+    ha_sim.server.scenarios[DEST] = "busy"
+    await dial(hass, retry_busy=1, retry_delay=30, ring_timeout=60)
+    for _ in range(8):
+        await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "busy"
+    start = ha_sim.server.count()
+    plain, keep = await asyncio.gather(
+        dial(hass, destination=OTHER),
+        dial(hass, destination=THIRD, keep_active_call=True),
+    )
+    await settle(hass)
+    assert plain["skipped"] is False
+    # A dial is being placed: the keep dial must send nothing.
+    assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
+    assert "hangUp" not in sent(ha_sim, start)
+    assert keep["skipped"] is True
+
+
+async def test_keep_dial_right_after_a_lists_first_call_ended(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A press in the loop turn after a waiting list's first call ended
+    (busy at its first poll) is skipped; the list goes on to the next."""
+    monkeypatch.setitem(sim_core.SCENARIOS, "instant_busy", ((0, 10),))
+    ha_sim.server.scenarios[DEST] = "instant_busy"
+    status = entity_id_of(hass, init_integration, "sensor", "call_status")
+    late: list[asyncio.Task[dict[str, Any]]] = []
+
+    coordinator = init_integration.runtime_data
+
+    def press() -> None:
+        # The press arrives at the first loop turn after the placement ended.
+        if coordinator._placements:
+            hass.loop.call_soon(press)
+            return
+        late.append(
+            hass.async_create_task(dial(hass, destination=THIRD, keep_active_call=True))
+        )
+
+    @callback
+    def on_change(event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.state == "busy" and not late:
+            late.append(None)  # type: ignore[arg-type]
+            hass.loop.call_soon(press)
+
+    unsub = async_track_state_change_event(hass, [status], on_change)
+    listing = asyncio.ensure_future(
+        dial(
+            hass,
+            destination=[DEST, OTHER],
+            wait=True,
+            keep_active_call=True,
+            ring_timeout=20,
+        )
+    )
+    first = await until_done(hass, freezer, listing, step=1, limit=60)
+    unsub()
+    await settle(hass)
+    assert len(late) == 2
+    assert late[1].done()
+    second = late[1].result()
+    assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
+    assert second["skipped"] is True
+    assert first["outcome"] == "answered"
+
+
+async def test_a_given_up_call_the_server_ended_does_not_block_the_next(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The server, asked once, says the given-up call is over: the press
+    rings (a doorbell must not stay mute after an outage)."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass)
+    for _ in range(12):
+        await tick(hass, freezer)
+    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
+    for _ in range(31):
+        await tick(hass, freezer, 10)
+    assert call_status(hass, init_integration) == "status_unknown"
+    ha_sim.sim.faults.clear()
+    ha_sim.server.calls[0].hang_up(ha_sim.server.clock())
+    start = ha_sim.server.count()
+    response = await dial(hass, destination=OTHER, keep_active_call=True)
+    assert response["skipped"] is False
+    assert sent(ha_sim, start)[:1] == ["getStatus"]
+    assert "connect" in sent(ha_sim, start)
+    assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]

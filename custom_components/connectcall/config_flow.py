@@ -14,7 +14,7 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME, CONF_PASSWORD, CONF_URL, CONF_USERNAME
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -77,9 +77,50 @@ def _shown_again(user_input: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (user_input or {}).items() if k != CONF_PASSWORD}
 
 
-def _unique_id(url: str, username: str) -> str:
+def unique_id_of(url: str, username: str) -> str:
     """One entry per account: the normalised API URL plus the username."""
     return f"{url}{username}"
+
+
+def other_entry_has(hass: HomeAssistant, entry: ConfigEntry, unique_id: str) -> bool:
+    """Another entry is that account already (reconfigure, the URL repair)."""
+    return any(
+        other.entry_id != entry.entry_id and other.unique_id == unique_id
+        for other in hass.config_entries.async_entries(DOMAIN, include_ignore=False)
+    )
+
+
+async def async_probe(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, str]:
+    """Check the input and probe the account; errors by field.
+
+    Normalises ``data`` in place (URL, source). The probe is a login
+    without numbers: it places no call.
+    """
+    try:
+        data[CONF_URL] = normalize_url(data[CONF_URL])
+    except InvalidURLError:
+        return {CONF_URL: "invalid_url"}
+    if CONF_SOURCE in data:
+        try:
+            data[CONF_SOURCE] = normalize_number(data[CONF_SOURCE])
+        except InvalidNumberError:
+            return {CONF_SOURCE: "invalid_number"}
+    client = ConnectCallClient(
+        async_get_clientsession(hass),
+        data[CONF_USERNAME],
+        data[CONF_PASSWORD],
+        data[CONF_URL],
+    )
+    try:
+        await client.verify()
+    except ConnectCallAuthenticationError:
+        return {"base": "invalid_auth"}
+    except ConnectCallError:
+        return {"base": "cannot_connect"}
+    except Exception:
+        LOGGER.exception("Unexpected error while checking the account")
+        return {"base": "unknown"}
+    return {}
 
 
 class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -103,34 +144,6 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
         """Defaults read at each dial (never a reload: it would end a call)."""
         return ConnectCallOptionsFlow()
 
-    async def _validate(self, data: dict[str, Any]) -> dict[str, str]:
-        """Check the input and probe the account; errors by field."""
-        try:
-            data[CONF_URL] = normalize_url(data[CONF_URL])
-        except InvalidURLError:
-            return {CONF_URL: "invalid_url"}
-        if CONF_SOURCE in data:
-            try:
-                data[CONF_SOURCE] = normalize_number(data[CONF_SOURCE])
-            except InvalidNumberError:
-                return {CONF_SOURCE: "invalid_number"}
-        client = ConnectCallClient(
-            async_get_clientsession(self.hass),
-            data[CONF_USERNAME],
-            data[CONF_PASSWORD],
-            data[CONF_URL],
-        )
-        try:
-            await client.verify()
-        except ConnectCallAuthenticationError:
-            return {"base": "invalid_auth"}
-        except ConnectCallError:
-            return {"base": "cannot_connect"}
-        except Exception:
-            LOGGER.exception("Unexpected error while checking the account")
-            return {"base": "unknown"}
-        return {}
-
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -138,9 +151,9 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = dict(user_input)
-            if not (errors := await self._validate(data)):
+            if not (errors := await async_probe(self.hass, data)):
                 await self.async_set_unique_id(
-                    _unique_id(data[CONF_URL], data[CONF_USERNAME])
+                    unique_id_of(data[CONF_URL], data[CONF_USERNAME])
                 )
                 self._abort_if_unique_id_configured()
                 # data: what connects; the default source is an option.
@@ -170,7 +183,7 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, CONF_PASSWORD: user_input[CONF_PASSWORD]}
-            if not (errors := await self._validate(data)):
+            if not (errors := await async_probe(self.hass, data)):
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_PASSWORD: user_input[CONF_PASSWORD]}
                 )
@@ -189,14 +202,10 @@ class ConnectCallConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, **user_input}
-            if not (errors := await self._validate(data)):
-                unique_id = _unique_id(data[CONF_URL], data[CONF_USERNAME])
-                for other in self._async_current_entries(include_ignore=False):
-                    if (
-                        other.entry_id != entry.entry_id
-                        and other.unique_id == unique_id
-                    ):
-                        return self.async_abort(reason="already_configured")
+            if not (errors := await async_probe(self.hass, data)):
+                unique_id = unique_id_of(data[CONF_URL], data[CONF_USERNAME])
+                if other_entry_has(self.hass, entry, unique_id):
+                    return self.async_abort(reason="already_configured")
                 return self.async_update_reload_and_abort(
                     entry,
                     unique_id=unique_id,

@@ -28,6 +28,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .api import (
+    FINAL_STATUS_CODES,
     PLACE_TIMEOUT,
     CallMode,
     ConnectCallAuthenticationError,
@@ -124,6 +125,14 @@ class _Call:
             self.timer = None
 
 
+@dataclass(slots=True, eq=False)
+class _Dial:
+    """A dial from its start until its list runs on its own or ends."""
+
+    # The plan generation it runs as; None until it superseded the last.
+    generation: int | None = None
+
+
 def _now() -> float:
     """The trackers' clock: Unix time, so a resumed call keeps its times."""
     return dt_util.utcnow().timestamp()
@@ -178,9 +187,13 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self._call: _Call | None = None
         self._plan_task: asyncio.Task[None] | None = None
         # What makes a call "in progress" besides a call not yet over: a
-        # placement in flight, a list being worked through by its caller.
+        # placement in flight (it outlives a cancelled caller), a dial from
+        # its start until its list runs on its own or ends.
         self._placements: set[asyncio.Task[_Call]] = set()
-        self._waiting_plans = 0
+        self._dials: set[_Dial] = set()
+        # Set (and replaced) when a plan is superseded: wakes a busy retry's
+        # pause, so a hang-up ends a waiting list at once.
+        self._plan_changed = asyncio.Event()
         self._plan_generation = 0
         self._call_ids = 0
         self._api_down = False
@@ -196,7 +209,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         """A call rings or talks, is being placed, or a list still goes on."""
         return bool(
             self._placements
-            or self._waiting_plans
+            # A superseded dial (a hang-up, a newer dial) is on its way out.
+            or any(d.generation in (None, self._plan_generation) for d in self._dials)
             or (self._plan_task is not None and not self._plan_task.done())
             or (self._call is not None and not self._call.tracker.over)
         )
@@ -318,24 +332,58 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         place one call). ``result`` holds what was tried when this raises.
         """
         if keep_active_call and self.call_in_progress:
-            result.skipped = True
-            result.status, result.status_code = self.data.status, self.data.code
+            self._skipped(result)
             return
-        generation = await self._supersede_plan()
-        first = await self._dial_attempt(plan, plan.destinations[0], result)
-        result.status, result.status_code = self.data.status, self.data.code
-        if wait:
-            self._waiting_plans += 1
-            try:
+        dial = _Dial()
+        self._dials.add(dial)
+        try:
+            if keep_active_call and await self._unconfirmed_end_still_up():
+                self._skipped(result)
+                return
+            generation = dial.generation = await self._supersede_plan()
+            first = await self._dial_attempt(plan, plan.destinations[0], result)
+            result.status, result.status_code = self.data.status, self.data.code
+            if wait:
                 await self._run_plan(plan, result, first, generation)
-            finally:
-                self._waiting_plans -= 1
-        elif len(plan.destinations) > 1 or plan.retry_busy:
-            self._plan_task = self.config_entry.async_create_background_task(
-                self.hass,
-                self._run_plan_in_background(plan, result, first, generation),
-                f"{DOMAIN} call list",
-            )
+            elif len(plan.destinations) > 1 or plan.retry_busy:
+                self._plan_task = self.config_entry.async_create_background_task(
+                    self.hass,
+                    self._run_plan_in_background(plan, result, first, generation),
+                    f"{DOMAIN} call list",
+                )
+        finally:
+            self._dials.discard(dial)
+
+    def _skipped(self, result: DialResult) -> None:
+        result.skipped = True
+        result.status, result.status_code = self.data.status, self.data.code
+
+    async def _unconfirmed_end_still_up(self) -> bool:
+        """Whether a call over by our own knowledge only is still up.
+
+        Given up after failing polls, or ended by a hang-up the server never
+        confirmed: the server is asked once. Unsure is "up": a keep dial
+        never cuts a call.
+        """
+        async with self._lock:
+            call = self._call
+            if (
+                call is None
+                or not call.tracker.over
+                or call.tracker.server_final
+                or not self._keeper.is_open
+            ):
+                return False
+            try:
+                status = await self._keeper.status()
+            except SessionLostError:
+                return False
+            except ConnectCallError:
+                return True
+            if status is None or status.code not in FINAL_STATUS_CODES:
+                return True
+            call.tracker.server_final = True
+            return False
 
     async def _dial_attempt(
         self, plan: DialPlan, number: str, result: DialResult
@@ -362,7 +410,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                 return
             if outcome == OUTCOME_BUSY and retries < plan.retry_busy:
                 retries += 1
-                await asyncio.sleep(plan.retry_delay)
+                await self._pause(plan.retry_delay, generation)
             elif index + 1 < len(numbers):
                 index, retries = index + 1, 0
             else:
@@ -380,9 +428,19 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             # Nobody awaits this task: the log is where the failure goes.
             LOGGER.warning("Call list stopped: %s", err)
 
+    async def _pause(self, seconds: float, generation: int) -> None:
+        """Sleep before a re-dial; cut short when the plan is superseded."""
+        if generation != self._plan_generation:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._plan_changed.wait()
+
     async def _supersede_plan(self) -> int:
         """Stop any running list; returns the new plan generation."""
         self._plan_generation += 1
+        self._plan_changed.set()
+        self._plan_changed = asyncio.Event()
         if (task := self._plan_task) is not None:
             self._plan_task = None
             if task is not asyncio.current_task():
