@@ -15,7 +15,6 @@ connection is turned off for them, and nothing here retries them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
 import logging
 import re
 from typing import Final
@@ -23,6 +22,15 @@ from urllib.parse import urlsplit, urlunsplit
 from xml.etree import ElementTree
 
 import aiohttp
+
+from .codes import (
+    ANSWERED_STATUS_CODES,
+    FINAL_STATUS_CODES,
+    RESPONSE_TEXT,
+    STATUS_TEXT,
+    CallMode,
+    ResponseCode,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,91 +41,6 @@ DEFAULT_TIMEOUT: Final = 10.0
 PLACE_TIMEOUT: Final = 30.0
 # A real answer is ~80 bytes; anything near this cap is not the API.
 MAX_RESPONSE_BYTES: Final = 8192
-
-
-class CallMode(StrEnum):
-    """Which leg rings first (the API's ``type``)."""
-
-    SOURCE_FIRST = "source_first"
-    SIMULTANEOUS = "simultaneous"
-
-    @property
-    def api_type(self) -> int:
-        """The API's ``type`` parameter."""
-        return 1 if self is CallMode.SOURCE_FIRST else 2
-
-
-class ResponseCode(IntEnum):
-    """Answers to commands (always 100 and up)."""
-
-    OK = 100
-    FAILED = 101
-    AUTHORIZATION_FAILED = 102
-    LOGIN_SUCCESS = 103
-    WRONG_PARAMETERS = 104
-    NO_CHANGES = 105
-
-
-class StatusCode(IntEnum):
-    """Answers to ``getStatus`` (always below 100)."""
-
-    UNKNOWN = 3
-    HANG_UP = 4
-    ACCOUNT_STATE = 5
-    ENDED_INSUFFICIENT_FUNDS = 7
-    CONNECTED = 9
-    BUSY = 10
-    NO_ANSWER = 11
-    REJECTED = 12
-    INSUFFICIENT_FUNDS = 16
-    WRONG_SOURCE_NUMBER = 24
-    WRONG_DESTINATION_NUMBER = 25
-    DESTINATION_ALERTING = 26
-    SOURCE_ALERTING = 27
-    SOURCE_CONNECTED = 28
-    DESTINATION_CONNECTED = 29
-    DESTINATION_ENDED = 30
-    SOURCE_ENDED = 31
-    SOURCE_INSUFFICIENT_FUNDS = 32
-    DESTINATION_INSUFFICIENT_FUNDS = 33
-
-
-# The server's own texts (misspellings are the server's).
-RESPONSE_TEXT: Final[dict[int, str]] = {
-    100: "OK",
-    101: "Failed",
-    102: "AutorizationFailed",
-    103: "LoginSucess",
-    104: "WrongParameters",
-    105: "NoChanges",
-}
-STATUS_TEXT: Final[dict[int, str]] = {
-    3: "Unknown",
-    4: "Hang Up",
-    5: "Account State",
-    7: "Call ended because of insufficient funds",
-    9: "Clients connected",
-    10: "Busy",
-    11: "No answer",
-    12: "Call has been rejected",
-    16: "Insufficient funds",
-    24: "Wrong source number",
-    25: "Wrong destination number",
-    26: "Destination is alerting",
-    27: "Source is alerting",
-    28: "Source number connected",
-    29: "Destination number connected",
-    30: "Destination number ended the call",
-    31: "Source number ended the call",
-    32: "Source number has insufficient funds",
-    33: "Destination number has insufficient funds",
-}
-FINAL_STATUS_CODES: Final = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
-ANSWERED_STATUS_CODES: Final = frozenset({9, 29})
-# Codes that, answered to a GUID command, may mean the session is gone (or,
-# from a live session, a refusal): only a getStatus answering one of them
-# too confirms the loss.
-SESSION_LOST_CODES: Final = frozenset({101, 102, 104})
 
 
 class ConnectCallError(Exception):

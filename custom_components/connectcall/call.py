@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from .api import ANSWERED_STATUS_CODES, FINAL_STATUS_CODES, STATUS_TEXT
-from .const import (
+from .codes import (
     ACCOUNT_STATE_CODE,
+    ANSWERED_STATUS_CODES,
+    CODE_HUNG_UP,
+    FINAL_STATUS_CODES,
     OUTCOME_ENDED,
     OUTCOME_FAILED,
     OUTCOME_NO_ANSWER,
     STATE_IDLE,
     STATE_UNKNOWN,
     STATUS_STATES,
+    STATUS_TEXT,
     UNANSWERED_OUTCOMES,
 )
 
@@ -37,9 +40,6 @@ FOLLOW_LIMIT: Final = 4 * 3600.0
 FOLLOW_SLACK: Final = 60.0
 # Polls that keep failing this long (within one call) give the call up.
 POLL_GIVE_UP: Final = 300.0
-# Code 3: what the entities show for a call over by our own knowledge.
-CODE_UNKNOWN: Final = 3
-CODE_HUNG_UP: Final = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,15 +31,13 @@ import probatio
 
 from .api import (
     DEFAULT_URL,
-    CallMode,
-    ConnectCallAuthenticationError,
     ConnectCallClient,
-    ConnectCallError,
     InvalidNumberError,
     InvalidURLError,
     normalize_number,
     normalize_url,
 )
+from .codes import CallMode
 from .const import (
     CONF_MODE,
     CONF_NUMBER,
@@ -49,11 +47,11 @@ from .const import (
     DEFAULT_MODE,
     DEFAULT_POLL_INTERVAL,
     DOMAIN,
-    LOGGER,
     SUBENTRY_CONTACT,
 )
 from .contacts import comparable, find_contacts
 from .coordinator import ConnectCallConfigEntry
+from .errors import flow_error
 
 _TEXT = TextSelector()
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -113,13 +111,8 @@ async def async_probe(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, st
     )
     try:
         await client.verify()
-    except ConnectCallAuthenticationError:
-        return {"base": "invalid_auth"}
-    except ConnectCallError:
-        return {"base": "cannot_connect"}
-    except Exception:
-        LOGGER.exception("Unexpected error while checking the account")
-        return {"base": "unknown"}
+    except Exception as err:
+        return {"base": flow_error(err)}
     return {}
 
 

@@ -13,7 +13,6 @@ status code means for the call lives in the tracker (``call.py``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass, field
 import math
@@ -21,40 +20,42 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    FINAL_STATUS_CODES,
     PLACE_TIMEOUT,
-    CallMode,
-    ConnectCallAuthenticationError,
     ConnectCallClient,
-    ConnectCallCommandError,
     ConnectCallError,
-    ConnectCallResponseError,
 )
-from .call import CODE_HUNG_UP, CODE_UNKNOWN, CallState, CallTotals, CallTracker
+from .call import CallState, CallTotals, CallTracker
+from .codes import (
+    CODE_HUNG_UP,
+    CODE_UNKNOWN,
+    FINAL_STATUS_CODES,
+    FUNDS_CODES,
+    OUTCOME_ANSWERED,
+    OUTCOME_BUSY,
+    OUTCOME_ENDED,
+    OUTCOME_NO_ANSWER,
+    CallMode,
+)
 from .const import (
     CONF_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     DOMAIN,
     EVENT_CALL_ENDED,
     LOGGER,
-    OUTCOME_ANSWERED,
-    OUTCOME_BUSY,
-    OUTCOME_ENDED,
-    OUTCOME_NO_ANSWER,
     SHUTDOWN_TIMEOUT,
     STORAGE_VERSION,
 )
 from .contacts import contact_name
-from .issues import FUNDS_CODES, async_call_answered, async_funds_seen
+from .errors import action_errors, poll_error, setup_error, translated
+from .issues import async_call_answered, async_funds_seen
 from .session import (
-    CallMayBePlacedError,
     Placement,
     Resumed,
     SessionKeeper,
@@ -138,14 +139,6 @@ def _now() -> float:
     return dt_util.utcnow().timestamp()
 
 
-def _translated(key: str, **placeholders: str) -> HomeAssistantError:
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
-
-
 def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """Where the account's call totals outlive restarts."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.totals")
@@ -215,23 +208,6 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             or (self._call is not None and not self._call.tracker.over)
         )
 
-    @contextlib.contextmanager
-    def _api_errors(self) -> Iterator[None]:
-        """The one place the client's errors become translated errors."""
-        try:
-            yield
-        except ConnectCallAuthenticationError as err:
-            self.config_entry.async_start_reauth(self.hass)
-            raise _translated("auth_failed") from err
-        except CallMayBePlacedError as err:
-            raise _translated("call_uncertain") from err
-        except ConnectCallCommandError as err:
-            raise _translated("command_failed", code=str(err.code)) from err
-        except ConnectCallResponseError as err:
-            raise _translated("invalid_response") from err
-        except ConnectCallError as err:
-            raise _translated("cannot_connect") from err
-
     async def _async_setup(self) -> None:
         """Resume a call the last run left; else probe the credentials once.
 
@@ -249,17 +225,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         try:
             if (resumed := await self._keeper.resume()) is None:
                 await self.client.verify()
-        except ConnectCallAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
         except ConnectCallError as err:
             # Unreachable: a stored GUID stays stored for the next attempt.
-            unreadable = isinstance(err, ConnectCallResponseError)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_response" if unreadable else "cannot_connect",
-            ) from err
+            raise setup_error(err) from err
         if resumed is not None:
             self._resume(resumed)
 
@@ -477,12 +445,12 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             if old is not None and not old.tracker.server_final:
                 # "Always end the call before a new call is set up." A failed
                 # hang-up fails the dial; the old call stays followed.
-                with self._api_errors():
+                with action_errors(self.hass, self.config_entry):
                     await self._end_call_locked(old)
                 if not old.tracker.over:
                     old.tracker.end_locally(CODE_HUNG_UP, _now())
                     self._publish(old)
-            with self._api_errors():
+            with action_errors(self.hass, self.config_entry):
                 placement, settled = await self._keeper.place(
                     destination, plan.source, plan.mode
                 )
@@ -526,12 +494,12 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             async with self._lock:
                 # Under the lock: a newer dial or an unload may have come.
                 if self._is_current(call):
-                    with self._api_errors():
+                    with action_errors(self.hass, self.config_entry):
                         await self._hang_up_locked(call, OUTCOME_NO_ANSWER)
             await self._poll_again(call)
         if self._shut_down:
             # This run no longer follows the call (a reload goes on with it).
-            raise _translated("unloaded")
+            raise translated("unloaded")
         if call.tracker.answered is not None:
             return OUTCOME_ANSWERED
         # Not settled: the bound ran out (even if the hang-up's poll failed).
@@ -548,7 +516,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             call = self._call
             if call is None or call.tracker.server_final:
                 return
-            with self._api_errors():
+            with action_errors(self.hass, self.config_entry):
                 await self._hang_up_locked(call, OUTCOME_ENDED)
         await self._poll_again(call)
 
@@ -558,7 +526,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         async with self._lock:
             call = self._call
             if call is not None and not call.tracker.server_final:
-                with self._api_errors():
+                with action_errors(self.hass, self.config_entry):
                     await self._end_call_locked(call)
                 if not call.tracker.over:
                     call.tracker.end_locally(CODE_HUNG_UP, _now())
@@ -705,11 +673,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     def _poll_failed(self, call: _Call, err: ConnectCallError) -> None:
         self._api_down = True
-        failed = UpdateFailed(
-            translation_domain=DOMAIN, translation_key="update_failed"
-        )
-        failed.__cause__ = err
-        self.async_set_update_error(failed)
+        self.async_set_update_error(poll_error(err))
         if call.tracker.poll_failed(_now()):
             LOGGER.warning("Giving up following the call: the API keeps failing")
             call.tracker.end_locally(CODE_UNKNOWN, _now())

@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .call import CallState
-from .const import (
+from .codes import (
     OUTCOME_ANSWERED,
     OUTCOME_BUSY,
     OUTCOME_ENDED,

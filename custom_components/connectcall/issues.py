@@ -14,8 +14,6 @@ from .const import DOMAIN
 
 ISSUE_FUNDS = "insufficient_funds"
 ISSUE_HTTP = "insecure_url"
-# Status codes that mean the account (or a leg) ran out of credit.
-FUNDS_CODES = frozenset({7, 16, 32, 33})
 
 
 def _issue_id(kind: str, entry_id: str) -> str:

@@ -26,8 +26,7 @@ from homeassistant.helpers.llm import (
 from homeassistant.util.json import JsonValueType
 import probatio
 
-from .const import (
-    DOMAIN,
+from .codes import (
     OUTCOME_ANSWERED,
     OUTCOME_BUSY,
     OUTCOME_ENDED,
@@ -35,6 +34,7 @@ from .const import (
     OUTCOME_NO_ANSWER,
     OUTCOME_REJECTED,
 )
+from .const import DOMAIN
 from .contacts import Contact, contacts_of, find_contacts
 from .coordinator import ConnectCallConfigEntry
 from .services import (

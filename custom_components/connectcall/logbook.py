@@ -17,7 +17,8 @@ from homeassistant.components.logbook.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
 
-from .const import DOMAIN, EVENT_CALL_ENDED, OUTCOME_ANSWERED, OUTCOME_FAILED
+from .codes import OUTCOME_ANSWERED, OUTCOME_FAILED
+from .const import DOMAIN, EVENT_CALL_ENDED
 
 
 def talk_time(seconds: float) -> str:

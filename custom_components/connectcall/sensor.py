@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import CALL_STATES
+from .codes import CALL_STATES
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity
 

@@ -25,7 +25,8 @@ from homeassistant.helpers import service, translation
 from homeassistant.util.json import JsonValueType
 import probatio
 
-from .api import CallMode, InvalidNumberError, normalize_number
+from .api import InvalidNumberError, normalize_number
+from .codes import CallMode
 from .const import (
     CONF_MODE,
     CONF_NUMBER,

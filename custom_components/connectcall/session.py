@@ -35,8 +35,6 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    SESSION_LOST_CODES,
-    CallMode,
     CallStatus,
     ConnectCallClient,
     ConnectCallCommandError,
@@ -47,6 +45,7 @@ from .api import (
     Session,
 )
 from .call import CallTracker
+from .codes import SESSION_LOST_CODES, CallMode
 from .const import DOMAIN, LOGGER, STORAGE_VERSION
 
 

@@ -1,0 +1,92 @@
+"""The client's errors as Home Assistant's: one table, one entry point per boundary.
+
+Like ``peblar``'s exception handlers: the client (and the session keeper)
+raise their own exceptions; only this module turns them into translated
+Home Assistant errors, for actions, setup, polls and the flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import contextlib
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers.update_coordinator import UpdateFailed
+
+from .api import (
+    ConnectCallAuthenticationError,
+    ConnectCallCommandError,
+    ConnectCallError,
+    ConnectCallResponseError,
+)
+from .const import DOMAIN, LOGGER
+from .session import CallMayBePlacedError
+
+# The first match wins: the table goes from the most to the least specific.
+# (exception, key of exceptions.* for actions and setup, key of the flows'
+# form errors)
+_TABLE: Final[tuple[tuple[type[ConnectCallError], str, str], ...]] = (
+    (ConnectCallAuthenticationError, "auth_failed", "invalid_auth"),
+    (CallMayBePlacedError, "call_uncertain", "cannot_connect"),
+    (ConnectCallCommandError, "command_failed", "cannot_connect"),
+    (ConnectCallResponseError, "invalid_response", "cannot_connect"),
+    (ConnectCallError, "cannot_connect", "cannot_connect"),
+)
+
+
+def _row(err: ConnectCallError) -> tuple[str, str]:
+    return next((key, form) for kind, key, form in _TABLE if isinstance(err, kind))
+
+
+def translated(key: str, **placeholders: str) -> HomeAssistantError:
+    """A translated error of this integration (``exceptions.<key>``)."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+@contextlib.contextmanager
+def action_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
+    """Actions (and buttons): a translated error; a refused login starts reauth."""
+    try:
+        yield
+    except ConnectCallError as err:
+        key, _ = _row(err)
+        if isinstance(err, ConnectCallAuthenticationError):
+            entry.async_start_reauth(hass)
+        placeholders = (
+            {"code": str(err.code)} if isinstance(err, ConnectCallCommandError) else {}
+        )
+        raise translated(key, **placeholders) from err
+
+
+def setup_error(err: ConnectCallError) -> ConfigEntryAuthFailed | UpdateFailed:
+    """The setup's probe or resume failed: reauth, or retry later."""
+    key, _ = _row(err)
+    if key == "auth_failed":
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
+    # Only an unreadable answer is told apart: the rest is "could not reach".
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key if key == "invalid_response" else "cannot_connect",
+    )
+
+
+def poll_error(err: ConnectCallError) -> UpdateFailed:
+    """A poll failed: the entities go unavailable until one succeeds."""
+    failed = UpdateFailed(translation_domain=DOMAIN, translation_key="update_failed")
+    failed.__cause__ = err
+    return failed
+
+
+def flow_error(err: Exception) -> str:
+    """The config and repair flows' form error (``base``) for a failed probe."""
+    if isinstance(err, ConnectCallError):
+        return _row(err)[1]
+    LOGGER.exception("Unexpected error while checking the account", exc_info=err)
+    return "unknown"
