@@ -13,9 +13,12 @@ import json
 
 import pytest
 
-from custom_components.connectcall.api import FINAL_STATUS_CODES, STATUS_TEXT
+from custom_components.connectcall.codes import (
+    FINAL_STATUS_CODES,
+    STATUS_STATES,
+    STATUS_TEXT,
+)
 from custom_components.connectcall.call import CallState, CallTracker
-from custom_components.connectcall.const import STATUS_STATES
 
 # The dial, in Unix seconds (the coordinator's clock).
 T0 = 1_750_000_000.0

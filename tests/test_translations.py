@@ -11,7 +11,7 @@ from typing import Any
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
-from custom_components.connectcall.const import CALL_STATES
+from custom_components.connectcall.codes import CALL_STATES
 from custom_components.connectcall.event import EVENT_TYPES
 
 ROOT = Path(__file__).parent.parent / "custom_components" / "connectcall"
