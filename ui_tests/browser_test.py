@@ -1,23 +1,29 @@
 """A real browser against the Home Assistant that scripts/develop starts.
 
-Onboards, adds Connect Call through the UI config flow against the simulator
-(translated labels, no raw keys), adds a contact, opens the demo's YAML
-dashboard (config/connectcall-dashboard.yaml), presses the contact's tile,
-sees the status move, presses Hang up once the call is answered, and sees the
-call's logbook line and its totals; then waits for the recorder's next
-statistics compile (at most about 5 minutes) to hold the call's talk time.
-Screenshots go to docs/. Run by scripts/ui-test.
+Onboards (as "Anne de Vries"), adds Connect Call through the UI config flow
+(the form first as a user fills it in, with the provider's default API URL;
+then pointed at the simulator, translated labels, no raw keys), adds the
+contact Mum, imports demo long-term statistics of the talk time for the six
+days before today, opens the demo's YAML dashboard
+(config/connectcall-dashboard.yaml), presses Mum's tile, sees the status
+move, presses Hang up once the call is answered, and sees the call's logbook
+line and its totals; asks Assist "call mum" (the voice blueprint's
+automation in config/configuration.yaml) and hangs up once it says she
+answered; then waits for the recorder's next statistics compile (at most
+about 5 minutes) to hold the first call's talk time, and shows "Talk time
+per day". Screenshots go to docs/. Run by scripts/ui-test.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import re
 import sys
 import time
 import urllib.request
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import (
     Locator,
@@ -37,7 +43,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-USER, PASSWORD = "ui-test", "ui-test-password"
+# The owner onboarding creates: the name shows in the sidebar of every
+# screenshot.
+OWNER, USER, PASSWORD = "Anne de Vries", "anne", "ui-test-password"
 RAW_KEY = re.compile(r"component\.connectcall\.|\bconfig\.step\.|data_description\.")
 # JavaScript that walks the page into every shadow root, where Home
 # Assistant's frontend renders nearly everything (`innerText` stops at them).
@@ -62,12 +70,18 @@ PAGE_TEXT_JS = f"""() => {{
   }}
   return parts.join(' ').replace(/\\s+/g, ' ');
 }}"""
-# True once no transition or finite animation runs (floating labels, ripples).
-SETTLED_JS = f"""() => ({_ROOTS_JS})()
-  .flatMap((root) => root.getAnimations())
-  .every((a) => a.playState !== 'running'
-    || a.effect === null
-    || a.effect.getComputedTiming().endTime === Infinity)"""
+# True once no transition or finite animation runs (floating labels, ripples)
+# and every chart has drawn (its bars grow in).
+SETTLED_JS = f"""() => {{
+  const roots = ({_ROOTS_JS})();
+  const charts = roots.flatMap((root) => [...root.querySelectorAll('ha-chart-base')]);
+  return roots
+    .flatMap((root) => root.getAnimations())
+    .every((a) => a.playState !== 'running'
+      || a.effect === null
+      || a.effect.getComputedTiming().endTime === Infinity)
+    && charts.every((c) => !c.chart || c.chart.getZr().animation.isFinished());
+}}"""
 # The onboarding step shown, as its elements' names: "" while one loads,
 # "done" once past onboarding.
 ONBOARDING_STEP_JS = f"""() => {{
@@ -133,7 +147,7 @@ def next_onboarding_step(page: Page, shown: str) -> str:
 def onboard(page: Page, base: str, steps: Steps) -> None:
     page.goto(base)
     page.get_by_role("button", name="Create my smart home").click()
-    field(page, "Name").fill("UI test")
+    field(page, "Name").fill(OWNER)
     field(page, "Username").fill(USER)
     field(page, "Password").fill(PASSWORD)
     field(page, "Confirm password").fill(PASSWORD)
@@ -201,7 +215,14 @@ def call_ws(page: Page, message: dict[str, object]) -> object:
     )
 
 
+# What the account form proposes: the provider's API.
+DEFAULT_URL = "https://portal.business-isp.nl/api/"
+
+
 def add_account(page: Page, base: str, sim: str, steps: Steps) -> None:
+    """The account form as a user fills it in (the README's picture: the
+    default API URL, a login of one's own), then pointed at the simulator:
+    its account "demo", a wrong password first."""
     page.goto(f"{base}/config/integrations/dashboard/add?domain=connectcall")
     page.get_by_role("button", name="OK").click()  # "Do you want to set up…?"
     username = field(page, "Username")
@@ -209,13 +230,17 @@ def add_account(page: Page, base: str, sim: str, steps: Steps) -> None:
     expect(page.get_by_text("Checking them places no call")).to_be_visible()
     expect(page.get_by_text("Default source number")).to_be_visible()
     no_raw_keys(page)
-    username.fill("demo")
+    url = field(page, "API URL")
+    expect(url).to_have_value(DEFAULT_URL)
+    username.fill("anne.devries")
     field(page, "Password").fill("wrong")
-    field(page, "API URL").fill(f"{sim}/api/")
     field(page, "Default source number").fill("020 123 4567")
     expect(field(page, "Default source number")).to_have_value("020 123 4567")
+    username.focus()  # no field highlighted but the first
     settled(page)  # the floating labels
     steps.shot("config-flow")
+    username.fill("demo")
+    url.fill(f"{sim}/api/")
     page.get_by_role("button", name="Submit").click()
     refused = page.get_by_text("The server refused the username or password")
     expect(refused).to_be_visible()
@@ -232,8 +257,11 @@ def add_contact(page: Page, base: str, steps: Steps) -> None:
     expect(field(page, "Name")).to_be_visible()
     no_raw_keys(page)
     field(page, "Name").fill("Mum")
-    field(page, "Number").fill("0612345678")
-    steps.shot("contact-flow")
+    field(page, "Number").fill("06 12345678")
+    expect(field(page, "Number")).to_have_value("06 12345678")
+    field(page, "Name").focus()
+    settled(page)
+    steps.shot("add-contact")
     page.get_by_role("button", name="Submit").click()
     page.get_by_role("button", name="Finish").first.click()
 
@@ -319,6 +347,80 @@ def wait_for_statistics(page: Page, entity_id: str, start: str, grown: float) ->
     )
 
 
+# Demo data for "Talk time per day" (the card's title says so): the talk
+# time of the 6 days before today, in minutes, oldest first.
+DEMO_TALK_MINUTES = (7.5, 12.25, 4.0, 2.75, 9.5, 6.25)
+
+
+def import_demo_statistics(page: Page) -> None:
+    """Import long-term statistics of the talk time for the days before
+    today, as Home Assistant's own recorder would have compiled them: so
+    that "Talk time per day" shows a week, as it does for a user.
+
+    Hourly rows (10:00 local time) whose sums end at 0 yesterday, preceded by
+    a row before the card's 7 days that the first day's change is counted
+    from: the recorder's own statistics of the new sensor start at 0 (from
+    its 5-minute ones), so today's bar follows on."""
+    hass = "document.querySelector('home-assistant').hass"
+    zone = ZoneInfo(page.evaluate(f"() => {hass}.config.time_zone"))
+    unit = page.evaluate(
+        f"(id) => {hass}.states[id].attributes.unit_of_measurement", TALK_TIME
+    )
+    assert unit == "min", unit  # the sums below are minutes
+    at = datetime.now(zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    total = sum(DEMO_TALK_MINUTES)
+    stats: list[dict[str, object]] = [
+        {"start": (at - timedelta(days=9)).isoformat(), "state": 0, "sum": -total}
+    ]
+    talked = 0.0
+    for days_ago, minutes in zip(range(6, 0, -1), DEMO_TALK_MINUTES, strict=True):
+        talked += minutes
+        stats.append(
+            {
+                "start": (at - timedelta(days=days_ago)).isoformat(),
+                "state": talked,
+                "sum": talked - total,
+            }
+        )
+    call_ws(
+        page,
+        {
+            "type": "recorder/import_statistics",
+            "metadata": {
+                "statistic_id": TALK_TIME,
+                "source": "recorder",
+                "name": None,
+                "has_mean": False,
+                "mean_type": 0,  # none
+                "has_sum": True,
+                "unit_class": "duration",
+                "unit_of_measurement": unit,
+            },
+            "stats": stats,
+        },
+    )
+    # The recorder imports from its queue: wait until the days are there.
+    query = {
+        "type": "recorder/statistics_during_period",
+        "statistic_ids": [TALK_TIME],
+        "period": "day",
+        "start_time": (at - timedelta(days=7)).isoformat(),
+        "types": ["change"],
+    }
+    deadline = time.monotonic() + 30
+    while True:
+        result = call_ws(page, query)
+        assert isinstance(result, dict)
+        changes = [row["change"] for row in result.get(TALK_TIME, [])]
+        if len(changes) >= len(DEMO_TALK_MINUTES):
+            break
+        assert time.monotonic() < deadline, f"demo statistics not imported: {result}"
+        page.wait_for_timeout(250)
+    assert [round(c, 2) for c in changes[: len(DEMO_TALK_MINUTES)]] == list(
+        DEMO_TALK_MINUTES
+    ), changes
+
+
 def talk(page: Page, seconds: float) -> None:
     """Mum has answered: wait until the call has been connected this long
     (the talk time must show as at least 0.1 min)."""
@@ -376,15 +478,57 @@ def dashboard(page: Page, base: str, steps: Steps) -> None:
     no_raw_keys(page)
     steps.shot("dashboard-hung-up")
 
+    # Meanwhile the recorder's next compile comes closer: Assist calls Mum.
+    assist_call_mum(page, steps)
+
     # The long-term statistics that "Talk time per day" draws: the recorder
     # compiles the call's talk time (its bar follows once the hour is over).
     wait_for_statistics(page, TALK_TIME, period, talked - 0.001)
-    expect(page.locator("hui-statistics-graph-card")).to_contain_text(
-        "Talk time per day"
-    )
+    # Drawn afresh: the earlier days (imported demo data) and the calls.
+    page.reload()
+    wait_ready(page)
+    graph = page.locator("hui-statistics-graph-card")
+    expect(graph).to_contain_text("Talk time per day")
+    expect(graph).to_contain_text("demo data")
+    expect(graph.locator("ha-chart-base")).to_be_visible()
+    expect(graph).not_to_contain_text("No statistics found")
+    expect(logbook).to_contain_text("Call to Mum")
     no_raw_keys(page)
     settled(page)
     steps.shot("dashboard")
+
+
+def assist_call_mum(page: Page, steps: Steps) -> None:
+    """The dashboard's Assist dialog: "call mum" calls her through the voice
+    blueprint (the automation in config/configuration.yaml), which answers
+    once she has; then the dashboard's Hang up tile ends the call."""
+    calls_before = int(state(page, CALLS) or 0)
+    page.get_by_role("button", name=re.compile(r"^Assist\b")).click()
+    request = page.get_by_role("textbox", name="Enter a request")
+    expect(request).to_be_visible()
+    request.fill("call mum")
+    request.press("Enter")
+    # The blueprint answers once the call's outcome is known (Mum answers).
+    answer = page.locator(".message.hass").filter(has_text="Calling Mum")
+    expect(answer).to_have_text(
+        re.compile(r"^\s*Calling Mum… Mum answered\.\s*$"), timeout=60_000
+    )
+    # She has: the call is connected (the status may follow a moment later).
+    page.wait_for_function(
+        "(id) => ['destination_connected', 'connected'].includes("
+        "document.querySelector('home-assistant').hass.states[id].state)",
+        arg=STATUS,
+        timeout=10_000,
+    )
+    expect(request).to_have_value("")
+    request.blur()  # no focused field in the picture
+    settled(page)
+    steps.shot("assist-call-mum")
+    page.get_by_role("button", name="Close").first.click()
+    expect(request).to_be_hidden()
+    page.get_by_role("button", name="Press Hang up").click()
+    wait_state(page, STATUS, "hung_up")
+    assert int(state(page, CALLS) or 0) == calls_before + 1
 
 
 def main() -> int:
@@ -399,7 +543,11 @@ def main() -> int:
         browser = pw.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        # A browser in the demo's time zone (config/configuration.yaml), as
+        # a user's in the Netherlands: the times shown are the same.
+        page = browser.new_page(
+            viewport={"width": 1280, "height": 860}, timezone_id="Europe/Amsterdam"
+        )
         page.set_default_timeout(20_000)
         steps = Steps(page, args.shots)
         try:
@@ -414,10 +562,17 @@ def main() -> int:
                 add_account(page, args.base, args.sim, steps)
             if state(page, "button.mum_call") is None:
                 add_contact(page, args.base, steps)
+            import_demo_statistics(page)
             dashboard(page, args.base, steps)
             if args.docs:
                 args.docs.mkdir(parents=True, exist_ok=True)
-                for name in ("config-flow", "dashboard-calling", "dashboard"):
+                for name in (
+                    "config-flow",
+                    "add-contact",
+                    "dashboard-calling",
+                    "dashboard",
+                    "assist-call-mum",
+                ):
                     shot = next(args.shots.glob(f"*-{name}.png"))
                     (args.docs / f"{name}.png").write_bytes(shot.read_bytes())
             print("browser test passed")
