@@ -25,10 +25,10 @@ from .const import (
     REQUEST_TIMEOUT,
     SHUTDOWN_TIMEOUT,
 )
-from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator, totals_store
+from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
-from .session import store_for
+from .storage import session_store, totals_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
@@ -92,7 +92,7 @@ async def async_remove_entry(
     is the moment to end it.
     """
     async_remove_issues(hass, entry.entry_id)
-    store = store_for(hass, entry.entry_id)
+    store = session_store(hass, entry.entry_id)
     if guid := (await store.async_load() or {}).get("guid"):
         try:
             async with asyncio.timeout(2 * SHUTDOWN_TIMEOUT):

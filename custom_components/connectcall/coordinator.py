@@ -22,7 +22,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -50,7 +49,6 @@ from .const import (
     EVENT_CALL_ENDED,
     LOGGER,
     SHUTDOWN_TIMEOUT,
-    STORAGE_VERSION,
 )
 from .contacts import contact_name
 from .errors import action_errors, poll_error, setup_error, translated
@@ -61,6 +59,7 @@ from .session import (
     SessionKeeper,
     SessionLostError,
 )
+from .storage import session_store, totals_store
 
 type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
 
@@ -139,11 +138,6 @@ def _now() -> float:
     return dt_util.utcnow().timestamp()
 
 
-def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where the account's call totals outlive restarts."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.totals")
-
-
 def _log_unawaited(task: asyncio.Task[object]) -> None:
     """A placement whose caller was cancelled: its failure goes to the log."""
     if not task.cancelled() and (err := task.exception()) is not None:
@@ -174,7 +168,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self.data = CallState()
         self.totals = CallTotals()
         self._totals_store = totals_store(hass, entry.entry_id)
-        self._keeper = SessionKeeper(hass, client, entry.entry_id)
+        self._keeper = SessionKeeper(client, session_store(hass, entry.entry_id))
         # Held around every request about calls: one at a time, in order.
         self._lock = asyncio.Lock()
         self._call: _Call | None = None

@@ -26,13 +26,11 @@ A dial rings at most one call, and no call the server placed is lost:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, auto
-from typing import Any
-
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
-from homeassistant.util import dt as dt_util
+import time
+from typing import Any, Protocol
 
 from .api import (
     CallStatus,
@@ -46,7 +44,7 @@ from .api import (
 )
 from .call import CallTracker
 from .codes import SESSION_LOST_CODES, CallMode
-from .const import DOMAIN, LOGGER, STORAGE_VERSION
+from .const import LOGGER
 
 
 class CallMayBePlacedError(ConnectCallError):
@@ -69,9 +67,7 @@ class Resumed:
 
 def _final_trusted(call: dict[str, Any] | None) -> bool:
     """A final code now is the stored call's own (see CallTracker)."""
-    return call is None or CallTracker.restore(call).final_trusted(
-        dt_util.utcnow().timestamp()
-    )
+    return call is None or CallTracker.restore(call).final_trusted(time.time())
 
 
 class Placement(Enum):
@@ -107,23 +103,34 @@ def _uncertain(err: ConnectCallError) -> bool:
     return isinstance(err, ConnectCallResponseError)
 
 
-def store_for(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where an entry's GUID and call in progress are kept."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True)
+class SessionStore(Protocol):
+    """Where the GUID and the call in progress outlive a restart.
+
+    Home Assistant's ``Store`` in the integration; anything alike in tests.
+    """
+
+    async def async_load(self) -> dict[str, Any] | None:
+        """The saved data, or None."""
+
+    async def async_save(self, data: dict[str, Any]) -> None:
+        """Save now."""
+
+    def async_delay_save(
+        self, data_func: Callable[[], dict[str, Any]], delay: float = 0
+    ) -> None:
+        """Save soon (coalesced)."""
 
 
 class SessionKeeper:
     """Holds the GUID; every request about calls goes through here."""
 
-    def __init__(
-        self, hass: HomeAssistant, client: ConnectCallClient, entry_id: str
-    ) -> None:
+    def __init__(self, client: ConnectCallClient, store: SessionStore) -> None:
         """Nothing is requested or loaded here."""
         self.client = client
         self._session: Session | None = None
         self._call: dict[str, Any] | None = None
         self._seen_status: CallStatus | None = None
-        self._store = store_for(hass, entry_id)
+        self._store = store
 
     @property
     def is_open(self) -> bool:

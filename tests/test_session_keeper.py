@@ -1,0 +1,235 @@
+"""The session keeper (the rules of call safety) against the simulator.
+
+No Home Assistant object is involved: the keeper gets the client and an
+in-memory store, as the library-style design intends; every assertion is
+on what the server received and placed, and on what the store keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import ClientSession
+import pytest
+
+from custom_components.connectcall.api import (
+    ConnectCallClient,
+    ConnectCallCommandError,
+)
+from custom_components.connectcall.codes import CallMode
+from custom_components.connectcall.session import (
+    CallMayBePlacedError,
+    Placement,
+    SessionKeeper,
+    SessionLostError,
+)
+
+from .conftest import PASSWORD, USERNAME, FakeClock, RunningSimulator
+
+A, B = "0611111111", "0622222222"
+SRC = "0201234567"
+
+
+class MemoryStore:
+    """A SessionStore in memory; a delayed save is a save here."""
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        self.data = data
+        self.saves = 0
+
+    async def async_load(self) -> dict[str, Any] | None:
+        return self.data
+
+    async def async_save(self, data: dict[str, Any]) -> None:
+        self.data, self.saves = data, self.saves + 1
+
+    def async_delay_save(
+        self, data_func: Callable[[], dict[str, Any]], delay: float = 0
+    ) -> None:
+        self.data, self.saves = data_func(), self.saves + 1
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def keeper(
+    simulator: RunningSimulator, http: ClientSession, store: MemoryStore
+) -> SessionKeeper:
+    return SessionKeeper(
+        ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
+    )
+
+
+def sent(sim: RunningSimulator) -> list[str]:
+    return [r.command for r in sim.server.requests]
+
+
+def placed(sim: RunningSimulator) -> list[str]:
+    return [c.destination for c in sim.server.calls]
+
+
+async def test_a_login_then_connect_in_the_same_session(
+    keeper: SessionKeeper, simulator: RunningSimulator, store: MemoryStore
+) -> None:
+    assert await keeper.place(A, SRC, CallMode.SOURCE_FIRST) == (Placement.LOGIN, None)
+    assert keeper.is_open
+    assert store.data is not None
+    guid = store.data["guid"]
+    await keeper.hang_up()
+    assert await keeper.place(B, SRC, CallMode.SIMULTANEOUS) == (
+        Placement.CONNECT,
+        None,
+    )
+    assert sent(simulator) == ["login", "hangUp", "connect"]
+    assert placed(simulator) == [A, B]
+    assert store.data["guid"] == guid
+
+
+@pytest.mark.parametrize("fault", ["drop_after", "http_500", "garbage"])
+async def test_an_unanswered_login_is_never_sent_again(
+    keeper: SessionKeeper, simulator: RunningSimulator, store: MemoryStore, fault: str
+) -> None:
+    """The server may have placed the call: fail, never log in again."""
+    simulator.sim.add_fault(fault, command="login")
+    with pytest.raises(CallMayBePlacedError):
+        await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    assert sent(simulator) == ["login"]
+    assert len(placed(simulator)) <= 1
+    assert not keeper.is_open
+    assert not (store.data or {}).get("guid")
+
+
+async def test_an_unanswered_connect_is_settled_and_followed(
+    keeper: SessionKeeper, simulator: RunningSimulator
+) -> None:
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    await keeper.hang_up()
+    simulator.sim.add_fault("drop_after", command="connect")
+    placement, status = await keeper.place(B, SRC, CallMode.SOURCE_FIRST)
+    assert placement is Placement.SETTLED
+    assert status is not None
+    assert not status.is_final  # the new call, ringing
+    assert sent(simulator) == ["login", "hangUp", "connect", "getStatus"]
+    assert placed(simulator) == [A, B]
+    assert keeper.is_open
+
+
+async def test_a_refused_connect_in_a_live_session_is_no_session_loss(
+    keeper: SessionKeeper, simulator: RunningSimulator
+) -> None:
+    """104 to connect while getStatus still answers: a refusal, no login."""
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    await keeper.hang_up()
+    simulator.server.behaviour.refuse_number = B
+    with pytest.raises(ConnectCallCommandError) as err:
+        await keeper.place(B, SRC, CallMode.SOURCE_FIRST)
+    assert err.value.code == 104
+    assert sent(simulator) == ["login", "hangUp", "connect", "getStatus"]
+    assert placed(simulator) == [A]
+    assert keeper.is_open
+
+
+async def test_a_confirmed_loss_logs_in_once(
+    keeper: SessionKeeper, simulator: RunningSimulator
+) -> None:
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    await keeper.hang_up()
+    simulator.server.expire_sessions()
+    assert await keeper.place(B, SRC, CallMode.SOURCE_FIRST) == (Placement.LOGIN, None)
+    assert sent(simulator) == ["login", "hangUp", "connect", "getStatus", "login"]
+    assert placed(simulator) == [A, B]
+
+
+async def test_one_lost_code_to_a_poll_is_not_a_loss(
+    keeper: SessionKeeper, simulator: RunningSimulator
+) -> None:
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    simulator.sim.forced = (101, "Failed")
+    with pytest.raises(SessionLostError):
+        await keeper.status()  # 101, confirmed by a second 101
+    assert sent(simulator) == ["login", "getStatus", "getStatus"]
+    assert not keeper.is_open
+
+
+async def test_a_lost_code_answered_by_a_status_keeps_the_session(
+    keeper: SessionKeeper, simulator: RunningSimulator
+) -> None:
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    simulator.sim.add_fault("http_500", command="getStatus")
+    with pytest.raises(Exception):  # noqa: B017, PT011 - an HTTP error, not a loss
+        await keeper.status()
+    assert (await keeper.status()) is not None
+    assert keeper.is_open
+
+
+async def test_close_forgets_the_guid_only_once_the_server_answered(
+    keeper: SessionKeeper, simulator: RunningSimulator, store: MemoryStore
+) -> None:
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    assert store.data is not None
+    guid = store.data["guid"]
+    # (aiohttp re-sends a dropped hangUp or end once: both may repeat)
+    simulator.sim.add_fault("drop", 10)
+    assert await keeper.close() is False
+    assert store.data == {"guid": guid, "call": None}
+    simulator.sim.faults.clear()
+    assert await keeper.close() is True
+    assert store.data == {}
+    assert sent(simulator)[-2:] == ["hangUp", "end"]
+
+
+async def test_leave_keeps_everything_and_sends_nothing(
+    keeper: SessionKeeper, simulator: RunningSimulator, store: MemoryStore
+) -> None:
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST)
+    keeper.track({"call_id": 1, "dialled": 1.0})
+    before = simulator.server.count()
+    await keeper.leave()
+    assert simulator.server.count() == before
+    assert store.data is not None
+    assert store.data["call"] == {"call_id": 1, "dialled": 1.0}
+
+
+async def test_resume_follows_a_call_in_progress(
+    simulator: RunningSimulator, http: ClientSession, store: MemoryStore
+) -> None:
+    first = SessionKeeper(
+        ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
+    )
+    await first.place(A, SRC, CallMode.SOURCE_FIRST)
+    first.track({"call_id": 1, "dialled": 0.0, "progressed": True})
+    await first.leave()
+    second = SessionKeeper(
+        ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
+    )
+    resumed = await second.resume()
+    assert resumed is not None
+    assert resumed.call == {"call_id": 1, "dialled": 0.0, "progressed": True}
+    assert second.is_open
+    assert sent(simulator) == ["login", "getStatus"]
+
+
+async def test_resume_ends_a_session_whose_call_is_over(
+    simulator: RunningSimulator,
+    http: ClientSession,
+    store: MemoryStore,
+    clock: FakeClock,
+) -> None:
+    first = SessionKeeper(
+        ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
+    )
+    await first.place(A, SRC, CallMode.SOURCE_FIRST)
+    await first.hang_up()
+    first.track({"call_id": 1, "dialled": 0.0, "progressed": True})
+    await first.leave()
+    second = SessionKeeper(
+        ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
+    )
+    assert await second.resume() is None
+    assert not second.is_open
+    assert store.data == {}
+    assert sent(simulator)[-2:] == ["getStatus", "end"]
