@@ -50,6 +50,7 @@ from homeassistant.helpers.update_coordinator import (  # noqa: E402
 from homeassistant.runner import RuntimeConfig  # noqa: E402
 
 from custom_components.connectcall import api, coordinator as cc  # noqa: E402
+from custom_components.connectcall.codes import CallMode  # noqa: E402
 from simulator import SCENARIOS, ConnectCallServer, Simulator, create_app  # noqa: E402
 
 USER, PASSWORD, SOURCE = "bench", "bench&pw", "0201234567"
@@ -304,7 +305,7 @@ class Stock:
         self.hass.states.async_set(BASELINE_ENTITY, str(code), {"status_code": code})
 
     async def dial(self) -> None:
-        mode = api.CallMode.SOURCE_FIRST
+        mode = CallMode.SOURCE_FIRST
         if self.session is None:
             self.session = await self.client.login(DESTINATION, SOURCE, mode)
         else:

@@ -8,7 +8,6 @@ from aiohttp import ClientSession, web
 import pytest
 
 from custom_components.connectcall.api import (
-    CallMode,
     CallStatus,
     ConnectCallAuthenticationError,
     ConnectCallClient,
@@ -18,13 +17,12 @@ from custom_components.connectcall.api import (
     ConnectCallResponseError,
     InvalidNumberError,
     InvalidURLError,
-    ResponseCode,
     Session,
-    StatusCode,
     normalize_number,
     normalize_url,
     parse_reply,
 )
+from custom_components.connectcall.codes import CallMode, ResponseCode, StatusCode
 
 from .conftest import PASSWORD, USERNAME, FakeClock, RunningSimulator, serve
 

@@ -16,7 +16,6 @@ import pytest
 
 from custom_components.connectcall.api import (
     MAX_RESPONSE_BYTES,
-    CallMode,
     ConnectCallClient,
     ConnectCallConnectionError,
     ConnectCallHTTPError,
@@ -25,6 +24,7 @@ from custom_components.connectcall.api import (
     Session,
     normalize_number,
 )
+from custom_components.connectcall.codes import CallMode
 
 from .conftest import PASSWORD, USERNAME, RunningSimulator, serve
 

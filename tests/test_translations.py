@@ -37,7 +37,7 @@ def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
 
 
 def _code_keys(name: str) -> set[str]:
-    """Every string passed as `name=` (or `_invalid`/`_translated`'s key) in code."""
+    """Every string passed as `name=` (or as an error helper's key) in code."""
     found: set[str] = set()
     for path in ROOT.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -52,12 +52,27 @@ def _code_keys(name: str) -> set[str]:
                 name == "translation_key"
                 and isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in ("_invalid", "_translated", "_number")
+                and node.func.id in ("invalid_input", "translated", "checked_number")
                 and node.args
                 and isinstance(key := node.args[-1], ast.Constant)
                 and isinstance(key.value, str)
             ):
                 found.add(key.value)
+            if (
+                # errors.py's table: (exception, exceptions key, form error)
+                name == "translation_key"
+                and isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and node.target.id == "_TABLE"
+                and isinstance(node.value, ast.Tuple)
+            ):
+                found |= {
+                    row.elts[1].value
+                    for row in node.value.elts
+                    if isinstance(row, ast.Tuple)
+                    and isinstance(row.elts[1], ast.Constant)
+                    and isinstance(row.elts[1].value, str)
+                }
     return found
 
 
@@ -156,7 +171,7 @@ def test_icons_cover_states_and_services() -> None:
 
 def test_service_limits_match_the_ui() -> None:
     """services.yaml's number selectors say what the handlers enforce."""
-    from custom_components.connectcall.services import LIMITS
+    from custom_components.connectcall.plans import LIMITS
 
     fields = load_yaml_dict(ROOT / "services.yaml")["dial"]["fields"]
     shown = {

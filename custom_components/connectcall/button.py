@@ -19,9 +19,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import SUBENTRY_CONTACT
 from .contacts import Contact
-from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator, DialResult
+from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity, contact_identifier
-from .services import contact_dial
+from .plans import DialResult, contact_plan
 
 # Presses go through the coordinator's lock; no limit needed here.
 PARALLEL_UPDATES = 0
@@ -40,7 +40,7 @@ async def _call_contact(
     """Dial the contact as it is now (an edit applies at once)."""
     assert subentry_id is not None
     entry = coordinator.config_entry
-    plan, _ = contact_dial(Contact(entry, entry.subentries[subentry_id]), {})
+    plan, _ = contact_plan(Contact(entry, entry.subentries[subentry_id]), {})
     await coordinator.async_call(plan, DialResult(), wait=False)
 
 

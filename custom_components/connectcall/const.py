@@ -18,6 +18,17 @@ CONF_NUMBER: Final = "number"
 
 SUBENTRY_CONTACT: Final = "contact"
 
+# The actions' fields (CONTRACT.md).
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_CONTACT: Final = "contact"
+ATTR_DESTINATION: Final = "destination"
+ATTR_MAX_DURATION: Final = "max_duration"
+ATTR_WAIT: Final = "wait"
+ATTR_RETRY_BUSY: Final = "retry_busy"
+ATTR_RETRY_DELAY: Final = "retry_delay"
+ATTR_KEEP_ACTIVE_CALL: Final = "keep_active_call"
+ATTR_RESPOND_ON_ERROR: Final = "respond_on_error"
+
 # Fired once per finished call (CONTRACT.md); the logbook describes it.
 EVENT_CALL_ENDED: Final = "connectcall_call_ended"
 

@@ -13,14 +13,13 @@ status code means for the call lives in the tracker (``call.py``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 import math
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -37,10 +36,8 @@ from .codes import (
     FINAL_STATUS_CODES,
     FUNDS_CODES,
     OUTCOME_ANSWERED,
-    OUTCOME_BUSY,
     OUTCOME_ENDED,
     OUTCOME_NO_ANSWER,
-    CallMode,
 )
 from .const import (
     CONF_POLL_INTERVAL,
@@ -53,6 +50,7 @@ from .const import (
 from .contacts import contact_name
 from .errors import action_errors, poll_error, setup_error, translated
 from .issues import async_call_answered, async_funds_seen
+from .plans import DialPlan, DialResult, PlanRunner
 from .session import (
     Placement,
     Resumed,
@@ -62,36 +60,6 @@ from .session import (
 from .storage import session_store, totals_store
 
 type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DialPlan:
-    """A validated ``dial``: numbers in order, each ring bounded."""
-
-    destinations: tuple[str, ...]
-    source: str
-    mode: CallMode
-    ring_timeout: float | None
-    max_duration: float | None
-    retry_busy: int
-    retry_delay: float
-    # How long a waiting dial waits for one number's outcome.
-    wait_bound: float
-    # The quick-dial contact called by name (call_contact), if so.
-    contact: str | None = None
-
-
-@dataclass(slots=True)
-class DialResult:
-    """The ``dial`` action's response."""
-
-    status: str | None = None
-    status_code: int | None = None
-    outcome: str | None = None
-    answered_by: str | None = None
-    attempts: list[dict[str, str | None]] = field(default_factory=list)
-    # keep_active_call found a call in progress: nothing was dialled.
-    skipped: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -123,14 +91,6 @@ class _Call:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-
-
-@dataclass(slots=True, eq=False)
-class _Dial:
-    """A dial from its start until its list runs on its own or ends."""
-
-    # The plan generation it runs as; None until it superseded the last.
-    generation: int | None = None
 
 
 def _now() -> float:
@@ -172,16 +132,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         # Held around every request about calls: one at a time, in order.
         self._lock = asyncio.Lock()
         self._call: _Call | None = None
-        self._plan_task: asyncio.Task[None] | None = None
-        # What makes a call "in progress" besides a call not yet over: a
-        # placement in flight (it outlives a cancelled caller), a dial from
-        # its start until its list runs on its own or ends.
+        # Placements in flight: they outlive a cancelled caller.
         self._placements: set[asyncio.Task[_Call]] = set()
-        self._dials: set[_Dial] = set()
-        # Set (and replaced) when a plan is superseded: wakes a busy retry's
-        # pause, so a hang-up ends a waiting list at once.
-        self._plan_changed = asyncio.Event()
-        self._plan_generation = 0
+        self.plans = PlanRunner(self)
         self._call_ids = 0
         self._api_down = False
         self._shut_down = False
@@ -194,13 +147,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     @property
     def call_in_progress(self) -> bool:
         """A call rings or talks, is being placed, or a list still goes on."""
-        return bool(
-            self._placements
-            # A superseded dial (a hang-up, a newer dial) is on its way out.
-            or any(d.generation in (None, self._plan_generation) for d in self._dials)
-            or (self._plan_task is not None and not self._plan_task.done())
-            or (self._call is not None and not self._call.tracker.over)
-        )
+        return self.plans.in_progress or self.busy
 
     async def _async_setup(self) -> None:
         """Resume a call the last run left; else probe the credentials once.
@@ -284,43 +231,25 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         wait: bool,
         keep_active_call: bool = False,
     ) -> None:
-        """Work through ``plan`` into ``result``: one number after another.
+        """Work ``plan`` through into ``result`` (see ``PlanRunner``)."""
+        await self.plans.async_run(
+            plan, result, wait=wait, keep_active_call=keep_active_call
+        )
 
-        Returns after the first poll of the first call, unless ``wait``; then
-        once the outcome is known. Without ``wait`` the rest of a list (or a
-        busy retry) runs in the background until a new dial or a hang-up.
-        ``keep_active_call``: a call in progress is left alone and nothing is
-        dialled (checked before the first await: two such dials at once
-        place one call). ``result`` holds what was tried when this raises.
-        """
-        if keep_active_call and self.call_in_progress:
-            self._skipped(result)
-            return
-        dial = _Dial()
-        self._dials.add(dial)
-        try:
-            if keep_active_call and await self._unconfirmed_end_still_up():
-                self._skipped(result)
-                return
-            generation = dial.generation = await self._supersede_plan()
-            first = await self._dial_attempt(plan, plan.destinations[0], result)
-            result.status, result.status_code = self.data.status, self.data.code
-            if wait:
-                await self._run_plan(plan, result, first, generation)
-            elif len(plan.destinations) > 1 or plan.retry_busy:
-                self._plan_task = self.config_entry.async_create_background_task(
-                    self.hass,
-                    self._run_plan_in_background(plan, result, first, generation),
-                    f"{DOMAIN} call list",
-                )
-        finally:
-            self._dials.discard(dial)
+    @property
+    def busy(self) -> bool:
+        """A call not yet over, or a placement in flight (``CallLine``)."""
+        return bool(
+            self._placements or (self._call is not None and not self._call.tracker.over)
+        )
 
-    def _skipped(self, result: DialResult) -> None:
-        result.skipped = True
-        result.status, result.status_code = self.data.status, self.data.code
+    def create_background_task(
+        self, coro: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None]:
+        """A task the config entry ends at unload (``CallLine``)."""
+        return self.config_entry.async_create_background_task(self.hass, coro, name)
 
-    async def _unconfirmed_end_still_up(self) -> bool:
+    async def async_unconfirmed_end_still_up(self) -> bool:
         """Whether a call over by our own knowledge only is still up.
 
         Given up after failing polls, or ended by a hang-up the server never
@@ -347,71 +276,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             call.tracker.server_final = True
             return False
 
-    async def _dial_attempt(
-        self, plan: DialPlan, number: str, result: DialResult
-    ) -> _Call:
-        result.attempts.append({"destination": number, "outcome": None})
-        return await self._dial(plan, number)
-
-    async def _run_plan(
-        self, plan: DialPlan, result: DialResult, call: _Call, generation: int
-    ) -> None:
-        """Follow the plan from its first call (already placed) to its outcome.
-
-        A newer dial, a hang-up or the end of the session supersedes it: it
-        then stops before placing another call.
-        """
-        numbers = list(plan.destinations)
-        index, retries = 0, 0
-        while True:
-            outcome = await self._wait(call, plan.wait_bound)
-            result.attempts[-1]["outcome"] = outcome
-            result.outcome = outcome
-            if outcome == OUTCOME_ANSWERED:
-                result.answered_by = numbers[index]
-                return
-            if outcome == OUTCOME_BUSY and retries < plan.retry_busy:
-                retries += 1
-                await self._pause(plan.retry_delay, generation)
-            elif index + 1 < len(numbers):
-                index, retries = index + 1, 0
-            else:
-                return
-            if generation != self._plan_generation:
-                return
-            call = await self._dial_attempt(plan, numbers[index], result)
-
-    async def _run_plan_in_background(
-        self, plan: DialPlan, result: DialResult, call: _Call, generation: int
-    ) -> None:
-        try:
-            await self._run_plan(plan, result, call, generation)
-        except HomeAssistantError as err:
-            # Nobody awaits this task: the log is where the failure goes.
-            LOGGER.warning("Call list stopped: %s", err)
-
-    async def _pause(self, seconds: float, generation: int) -> None:
-        """Sleep before a re-dial; cut short when the plan is superseded."""
-        if generation != self._plan_generation:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._plan_changed.wait()
-
-    async def _supersede_plan(self) -> int:
-        """Stop any running list; returns the new plan generation."""
-        self._plan_generation += 1
-        self._plan_changed.set()
-        self._plan_changed = asyncio.Event()
-        if (task := self._plan_task) is not None:
-            self._plan_task = None
-            if task is not asyncio.current_task():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        return self._plan_generation
-
-    async def _dial(self, plan: DialPlan, destination: str) -> _Call:
+    async def async_place(self, plan: DialPlan, destination: str) -> _Call:
         """Place a call (hanging up a previous one first), poll it once.
 
         The placement is a task of its own: cancelling the caller (a newer
@@ -475,7 +340,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         await self._poll_now(call)
         return call
 
-    async def _wait(self, call: _Call, bound: float) -> str:
+    async def async_wait(self, call: _Call, bound: float) -> str:
         """Wait until the call is answered or over: ``answered`` or its outcome.
 
         Running out of time hangs up: ``no_answer``. Cancelling the wait
@@ -505,7 +370,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         A call over only by our own knowledge (the API kept failing) is hung
         up too: the server never said it ended.
         """
-        await self._supersede_plan()
+        await self.plans.async_supersede()
         async with self._lock:
             call = self._call
             if call is None or call.tracker.server_final:
@@ -516,7 +381,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     async def async_end_session(self) -> None:
         """Hang up a call that may be active, log out; the next dial logs in."""
-        await self._supersede_plan()
+        await self.plans.async_supersede()
         async with self._lock:
             call = self._call
             if call is not None and not call.tracker.server_final:
@@ -540,7 +405,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self._shut_down = True
         # Written now, not later: the next run reads them at its setup.
         await self._totals_store.async_save(self._totals_data())
-        await self._supersede_plan()
+        await self.plans.async_supersede()
         try:
             async with asyncio.timeout(PLACE_TIMEOUT + SHUTDOWN_TIMEOUT):
                 async with self._lock:

@@ -13,7 +13,11 @@ from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from .api import (
@@ -21,6 +25,8 @@ from .api import (
     ConnectCallCommandError,
     ConnectCallError,
     ConnectCallResponseError,
+    InvalidNumberError,
+    normalize_number,
 )
 from .const import DOMAIN, LOGGER
 from .session import CallMayBePlacedError
@@ -90,3 +96,23 @@ def flow_error(err: Exception) -> str:
         return _row(err)[1]
     LOGGER.exception("Unexpected error while checking the account", exc_info=err)
     return "unknown"
+
+
+def invalid_input(key: str, **placeholders: str) -> ServiceValidationError:
+    """An action's input error (``exceptions.<key>``); nothing was sent."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def checked_number(value: object, key: str) -> str:
+    """A normalised phone number, or the field's own input error.
+
+    One message per field (``key``): a field's name is no word in Dutch.
+    """
+    if isinstance(value, str):
+        with contextlib.suppress(InvalidNumberError):
+            return normalize_number(value)
+    raise invalid_input(key)

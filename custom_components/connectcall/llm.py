@@ -34,16 +34,10 @@ from .codes import (
     OUTCOME_NO_ANSWER,
     OUTCOME_REJECTED,
 )
-from .const import DOMAIN
+from .const import ATTR_CONFIG_ENTRY_ID, ATTR_CONTACT, ATTR_WAIT, DOMAIN
 from .contacts import Contact, contacts_of, find_contacts
 from .coordinator import ConnectCallConfigEntry
-from .services import (
-    ATTR_CONFIG_ENTRY_ID,
-    ATTR_CONTACT,
-    ATTR_WAIT,
-    SERVICE_CALL_CONTACT,
-    SERVICE_HANG_UP,
-)
+from .services import SERVICE_CALL_CONTACT, SERVICE_HANG_UP
 
 # What the model reads after a waiting call (every outcome `wait` gives).
 OUTCOME_TEXT: Final[dict[str, str]] = {
