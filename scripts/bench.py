@@ -214,7 +214,7 @@ class Ours:
         self.hass, self.sim, self.recorder = hass, sim, recorder
         self.cpu = CpuMeter()
         self.cpu.wrap(api, "parse_reply")
-        self.cpu.wrap(cc.ConnectCallCoordinator, "_publish", count=True)
+        self.cpu.wrap(cc.ConnectCallCoordinator, "publish", count=True)
         self.cpu.wrap(cc.ConnectCallCoordinator, "async_set_updated_data")
         self.setup_s = 0.0
         self.entry: Any = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import asdict, dataclass, field
+import socket
+import struct
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +32,7 @@ FAULTS = (
     "slow",  # wait `delay` seconds, then handle and answer
     "late",  # handle at once, answer after `delay` seconds
     "drop_after",  # handle, then close the connection without an answer
+    "reset_after",  # handle, then reset the connection (TCP RST) without an answer
     "chunked",  # a chunked answer in two pieces, `chunk_pause` seconds apart
 )
 _CANNED = {
@@ -134,6 +137,9 @@ async def _api(request: web.Request) -> web.StreamResponse:
     if fault == "drop_after":
         _abort(request)
         return web.Response()
+    if fault == "reset_after":
+        _reset(request)
+        return web.Response()
     if seen.code == HTTP_500:
         return web.Response(status=500, text=_ERROR_PAGE, content_type="text/html")
     body = sim.render(seen.code, message)
@@ -148,6 +154,20 @@ def _abort(request: web.Request) -> None:
     """Cut the connection: the client gets no answer at all."""
     assert request.transport is not None
     request.transport.abort()
+
+
+def _reset(request: web.Request) -> None:
+    """Reset the connection: a TCP RST, not a clean close.
+
+    A zero linger time makes closing the socket send RST; the client reads
+    a connection reset (aiohttp: ``ClientOSError``), not a server that hung up.
+    """
+    transport = request.transport
+    assert transport is not None
+    sock = transport.get_extra_info("socket")
+    assert sock is not None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 async def _send_chunked(

@@ -1,0 +1,134 @@
+"""Ending calls and sessions: hang_up, end_session, unload and stop.
+
+A call in progress outlives a restart (its session stays in ``.storage``);
+a hang-up that fails keeps the call followed; a session is ended only when
+no call is left in it, or when asked to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from .api import PLACE_TIMEOUT, ConnectCallError
+from .codes import CODE_HUNG_UP, FINAL_STATUS_CODES, OUTCOME_ENDED
+from .const import LOGGER, SHUTDOWN_TIMEOUT
+from .errors import action_errors
+from .schedule import FollowedCall, now
+from .session import SessionLostError
+
+if TYPE_CHECKING:
+    from .coordinator import ConnectCallCoordinator
+
+
+class CallEnding:
+    """Hang-ups, logouts and the shutdown of one account's line."""
+
+    def __init__(self, coordinator: ConnectCallCoordinator) -> None:
+        """Nothing is ended until asked."""
+        self._co = coordinator
+
+    async def async_hang_up(self) -> None:
+        """Hang up the current call and stop a running list; no call: no-op.
+
+        A call over only by our own knowledge (the API kept failing) is hung
+        up too: the server never said it ended.
+        """
+        co = self._co
+        await co.plans.async_supersede()
+        async with co.lock:
+            call = co.current
+            if call is None or call.tracker.server_final:
+                return
+            with action_errors(co.hass, co.config_entry):
+                await self.hang_up_locked(call, OUTCOME_ENDED)
+        await co.schedule.poll_again(call)
+
+    async def async_end_session(self) -> None:
+        """Hang up a call that may be active, log out; the next dial logs in."""
+        co = self._co
+        await co.plans.async_supersede()
+        async with co.lock:
+            call = co.current
+            if call is not None and not call.tracker.server_final:
+                with action_errors(co.hass, co.config_entry):
+                    await self.end_call_locked(call)
+                if not call.tracker.over:
+                    call.tracker.end_locally(CODE_HUNG_UP, now())
+                    co.publish(call)
+            await co.keeper.close(hang_up=False)
+
+    async def async_shutdown(self) -> None:
+        """Unload and stop: a call in progress is left alone, else logged out.
+
+        An in-flight placement is waited for (and recorded) first. Bounded.
+        """
+        co = self._co
+        await co.activity.async_save()
+        await co.plans.async_supersede()
+        try:
+            async with asyncio.timeout(PLACE_TIMEOUT + SHUTDOWN_TIMEOUT):
+                async with co.lock:
+                    call = co.current
+                    if call is not None:
+                        call.cancel_timer()
+                        call.settled.set()  # a waiting dial stops waiting
+                        if not call.tracker.server_final:
+                            await co.keeper.leave()
+                            return
+                    async with asyncio.timeout(SHUTDOWN_TIMEOUT):
+                        await co.keeper.close(hang_up=False)
+        except TimeoutError:
+            LOGGER.debug("Could not end the session on shutdown in time")
+
+    async def async_unconfirmed_end_still_up(self) -> bool:
+        """Whether a call over by our own knowledge only is still up.
+
+        Given up after failing polls, or ended by a hang-up the server never
+        confirmed: the server is asked once. Unsure is "up": a keep dial
+        never cuts a call.
+        """
+        co = self._co
+        async with co.lock:
+            call = co.current
+            if (
+                call is None
+                or not call.tracker.over
+                or call.tracker.server_final
+                or not co.keeper.is_open
+            ):
+                return False
+            try:
+                status = await co.keeper.status()
+            except SessionLostError:
+                return False
+            except ConnectCallError:
+                return True
+            if status is None or status.code not in FINAL_STATUS_CODES:
+                return True
+            call.tracker.server_final = True
+            return False
+
+    async def hang_up_locked(self, call: FollowedCall, outcome: str) -> None:
+        """Hang up (lock held); raises and changes nothing when it fails."""
+        await self._co.keeper.hang_up(final_trusted=call.tracker.final_trusted(now()))
+        call.tracker.hung_up(outcome)
+
+    async def end_call_locked(self, call: FollowedCall) -> None:
+        """Hang up before a new call or a logout (lock held).
+
+        A call given up on (the API kept failing) must not block every later
+        dial: if its hang-up fails too and the GUID is dead (error pages while
+        the server answers without it), the session is closed the safe way
+        and the next dial logs in. An overloaded or unreachable server raises.
+        """
+        keeper = self._co.keeper
+        try:
+            await self.hang_up_locked(call, OUTCOME_ENDED)
+        except ConnectCallError:
+            if (
+                not call.tracker.over
+                or not await keeper.guid_dead()
+                or not await keeper.close()
+            ):
+                raise
