@@ -41,7 +41,7 @@ async def _call_contact(
     assert subentry_id is not None
     entry = coordinator.config_entry
     plan, _ = contact_plan(Contact(entry, entry.subentries[subentry_id]), {})
-    await coordinator.async_call(plan, DialResult(), wait=False)
+    await coordinator.plans.async_run(plan, DialResult(), wait=False)
 
 
 HANG_UP = ConnectCallButtonDescription(

@@ -135,6 +135,15 @@ OUTCOME_BUSY: Final = "busy"
 OUTCOME_NO_ANSWER: Final = "no_answer"
 OUTCOME_REJECTED: Final = "rejected"
 OUTCOME_FAILED: Final = "failed"
+# Every outcome, in the order the event entity lists them.
+OUTCOMES: Final = (
+    OUTCOME_ANSWERED,
+    OUTCOME_ENDED,
+    OUTCOME_BUSY,
+    OUTCOME_NO_ANSWER,
+    OUTCOME_REJECTED,
+    OUTCOME_FAILED,
+)
 # A final code before any answer -> the outcome (anything else: failed).
 UNANSWERED_OUTCOMES: Final[dict[int, str]] = {
     4: OUTCOME_ENDED,

@@ -29,7 +29,7 @@ from .const import DOMAIN, LOGGER
 from .ending import CallEnding
 from .errors import setup_error
 from .placing import CallPlacer
-from .plans import DialPlan, DialResult, PlanRunner
+from .plans import DialPlan, PlanRunner
 from .schedule import FollowedCall, PollSchedule
 from .session import SessionKeeper
 from .storage import session_store
@@ -120,19 +120,6 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         return self.data
 
     # The actions (and the plan runner's CallLine).
-
-    async def async_call(
-        self,
-        plan: DialPlan,
-        result: DialResult,
-        *,
-        wait: bool,
-        keep_active_call: bool = False,
-    ) -> None:
-        """Work ``plan`` through into ``result`` (see ``PlanRunner``)."""
-        await self.plans.async_run(
-            plan, result, wait=wait, keep_active_call=keep_active_call
-        )
 
     async def async_place(self, plan: DialPlan, destination: str) -> FollowedCall:
         """Place one call and poll it once (``CallLine``)."""

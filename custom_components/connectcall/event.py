@@ -9,29 +9,14 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .call import CallState
-from .codes import (
-    OUTCOME_ANSWERED,
-    OUTCOME_BUSY,
-    OUTCOME_ENDED,
-    OUTCOME_FAILED,
-    OUTCOME_NO_ANSWER,
-    OUTCOME_REJECTED,
-)
+from .codes import OUTCOME_ANSWERED, OUTCOMES
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity
 
 PARALLEL_UPDATES = 0
 
 EVENT_STARTED = "started"
-EVENT_TYPES = [
-    EVENT_STARTED,
-    OUTCOME_ANSWERED,
-    OUTCOME_ENDED,
-    OUTCOME_BUSY,
-    OUTCOME_NO_ANSWER,
-    OUTCOME_REJECTED,
-    OUTCOME_FAILED,
-]
+EVENT_TYPES = [EVENT_STARTED, *OUTCOMES]
 
 DESCRIPTION = EventEntityDescription(
     key="call", translation_key="call", event_types=EVENT_TYPES

@@ -131,7 +131,7 @@ async def _async_dial(call: ServiceCall) -> ServiceResponse:
     respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
     result = DialResult()
     try:
-        await coordinator.async_call(
+        await coordinator.plans.async_run(
             plan, result, wait=wait, keep_active_call=keep_active_call
         )
     except HomeAssistantError as err:
@@ -166,7 +166,7 @@ async def _async_call_contact(call: ServiceCall) -> ServiceResponse:
     plan, wait = contact_plan(contact, dict(call.data))
     coordinator: ConnectCallCoordinator = contact.entry.runtime_data
     result = DialResult()
-    await coordinator.async_call(plan, result, wait=wait)
+    await coordinator.plans.async_run(plan, result, wait=wait)
     if result.answered_by is not None:
         result.answered_by = contact.name
     return _response(call, result, wait)
