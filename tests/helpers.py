@@ -1,14 +1,59 @@
-"""Helpers the test modules share (fixtures live in conftest.py)."""
+"""Helpers the test modules share (fixtures live in conftest.py).
+
+No test module imports another: what two modules need lives here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.components.homeassistant.exposed_entities import (
+    async_expose_entity,
+)
+from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.core import Context, Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, llm
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
-from .conftest import advance
+from custom_components.connectcall.const import DOMAIN
+from simulator.core import command_of
+
+from .conftest import (
+    DEST,
+    RunningSimulator,
+    advance,
+    call_status,
+    entity_id_of,
+    settle,
+    state_of,
+    tick,
+)
+
+# Numbers the tests dial besides DEST (conftest.py).
+B = "0687654321"
+C = "0611111111"
+D = "0698765432"
+MUM = "+31611112222"  # as saved (normalised)
+MUM_AS_TYPED = "+31 6 1111 2222"  # what the user types in the contact flow
+ZOE = "0622223333"
+# The "answered" scenario: 29 at 8 s, 30 at 39 s: 31 s talked.
+TALKED = 31.0
+
+BLUEPRINTS = Path(__file__).parent.parent / "blueprints"
+
+
+# Time.
 
 
 async def until_done[T](
@@ -27,3 +72,298 @@ async def until_done[T](
         waited += step
     assert task.done(), "still waiting"
     return task.result()
+
+
+async def run(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
+    for _ in range(seconds):
+        await tick(hass, freezer)
+
+
+async def run_clock(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
+) -> None:
+    """Let time pass while an automation waits inside an action.
+
+    block_till_done would wait for that automation run itself, so only the
+    loop is spun: each turn polls the loopback sockets.
+    """
+    for _ in range(seconds):
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        for _ in range(100):
+            await asyncio.sleep(0)
+
+
+# The actions.
+
+
+async def dial(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    data.setdefault("destination", DEST)
+    response = await hass.services.async_call(
+        DOMAIN, "dial", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def dial_waiting(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int = 200, **data: Any
+) -> dict[str, Any]:
+    """Dial with wait=true while the clock runs, until the action returns."""
+    # Not a tracked task: block_till_done must not wait for it.
+    task = asyncio.create_task(dial(hass, wait=True, **data))
+    await settle(hass)
+    for _ in range(seconds):
+        await tick(hass, freezer)
+        if task.done():
+            break
+    assert task.done(), "dial with wait did not return"
+    return task.result()
+
+
+async def call_contact(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN, "call_contact", data, blocking=True, return_response=True
+    )
+    assert isinstance(response, dict)
+    return response
+
+
+async def hang_up(hass: HomeAssistant) -> None:
+    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+
+
+async def fails(coro: Any) -> str | None:
+    """Await an action that must fail; its translation key."""
+    with pytest.raises(HomeAssistantError) as err:
+        await coro
+    return err.value.translation_key
+
+
+async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload and set up again, as a restart of Home Assistant does."""
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+# What the server saw.
+
+
+def commands(sim: RunningSimulator) -> list[str]:
+    return [r.command for r in sim.server.requests]
+
+
+def since(sim: RunningSimulator, start: int) -> list[str]:
+    """The commands the server received after the first ``start`` requests."""
+    return commands(sim)[start:]
+
+
+def calls_placed(sim: RunningSimulator) -> list[str]:
+    return [call.destination for call in sim.server.calls]
+
+
+def active(sim: RunningSimulator, index: int = -1) -> bool:
+    """The server's call ``index`` still rings or talks."""
+    return sim.server.calls[index].active(sim.server.clock())
+
+
+def hung_up_at_server(sim: RunningSimulator, index: int = -1) -> bool:
+    return sim.server.calls[index].status(sim.server.clock()) == 4
+
+
+def never_two_at_once(sim: RunningSimulator) -> list[int]:
+    """Record, at every request the server handles, how many calls are up."""
+    server = sim.server
+    answer = server.answer
+    seen: list[int] = []
+
+    def patched(query: Any) -> tuple[int, str]:
+        result = answer(query)
+        now = server.clock()
+        seen.append(sum(1 for call in server.calls if call.active(now)))
+        return result
+
+    server.answer = patched  # type: ignore[method-assign]
+    return seen
+
+
+# A server worse than the simulator.
+
+
+def answer_next(sim: RunningSimulator, command: str, *codes: int) -> None:
+    """The next requests of ``command`` get these codes instead of the
+    server's own answer (the server does not act on them)."""
+    server = sim.server
+    answer = server.answer
+    pending = list(codes)
+
+    def patched(query: Any) -> tuple[int, str]:
+        if pending and command_of(query) == command:
+            return pending.pop(0), "x"
+        return answer(query)
+
+    server.answer = patched  # type: ignore[method-assign]
+
+
+# Assertions.
+
+
+async def assert_hang_up_ends_it(
+    hass: HomeAssistant, sim: RunningSimulator, entry: MockConfigEntry
+) -> None:
+    """The hang_up action reaches the call: over at the server, and shown."""
+    await hang_up(hass)
+    assert sim.server.active_call() is None
+    assert call_status(hass, entry) == "hung_up"
+
+
+async def assert_dials_go_on(hass: HomeAssistant, sim: RunningSimulator) -> None:
+    """Two dials in a row succeed: nothing is stuck until a reload."""
+    for _ in range(2):
+        start = sim.server.count()
+        key = None
+        try:
+            await dial(hass, destination=B)
+        except HomeAssistantError as err:
+            key = err.translation_key
+        assert key is None, f"dial failed ({key}); server saw {since(sim, start)}"
+
+
+# Events, totals and stored records.
+
+
+def record_events(hass: HomeAssistant, entity_id: str) -> list[str]:
+    """The event types the call event entity fires from now on."""
+    fired: list[str] = []
+    seen: set[str] = set()
+
+    @callback
+    def _changed(event: Event[Any]) -> None:
+        # A fire sets a new timestamp; a reload only restores the last one.
+        new = event.data["new_state"]
+        if (
+            event.data["entity_id"] == entity_id
+            and new is not None
+            and new.state not in seen | {"unavailable", "unknown"}
+        ):
+            seen.add(new.state)
+            fired.append(new.attributes["event_type"])
+
+    hass.bus.async_listen("state_changed", _changed)
+    return fired
+
+
+def ended(events: list[Event[Any]]) -> list[dict[str, Any]]:
+    return [dict(event.data) for event in events]
+
+
+def totals(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[int, float]:
+    """(calls, seconds talked) as the sensors show them (talk time in min)."""
+    calls = state_of(hass, entity_id_of(hass, entry, "sensor", "calls"))
+    talk = state_of(hass, entity_id_of(hass, entry, "sensor", "talk_time"))
+    assert talk.attributes["unit_of_measurement"] == "min"
+    return int(calls.state), round(float(talk.state) * 60, 1)
+
+
+def stored_call(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
+    """The call record the session keeper stored for a restart."""
+    call = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["call"]
+    assert isinstance(call, dict)
+    return call
+
+
+# Contacts.
+
+
+async def add_contact(hass: HomeAssistant, entry: MockConfigEntry, **data: str) -> str:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "contact"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], data
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    await hass.async_block_till_done()
+    return next(
+        sub_id for sub_id, sub in entry.subentries.items() if sub.title == data["name"]
+    )
+
+
+async def try_add_contact(
+    hass: HomeAssistant, entry: MockConfigEntry, **data: str
+) -> bool:
+    """Run the contact flow; whether it created the contact."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "contact"), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], data
+    )
+    await hass.async_block_till_done()
+    return result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def reconfigure_contact(
+    hass: HomeAssistant, entry: MockConfigEntry, sub_id: str, **data: str
+) -> dict[str, Any]:
+    """Run the contact's reconfigure flow; its last result."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, "contact"),
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], data
+    )
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+def contact_button(
+    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
+) -> str | None:
+    return er.async_get(hass).async_get_entity_id(
+        "button", DOMAIN, f"{entry.entry_id}_{subentry_id}_call"
+    )
+
+
+def button_of(hass: HomeAssistant, entry: MockConfigEntry, name: str) -> str | None:
+    """The call button of the entry's contact called ``name``."""
+    sub_id = next(s for s, sub in entry.subentries.items() if sub.title == name)
+    return contact_button(hass, entry, sub_id)
+
+
+# The Assist LLM tools.
+
+CALL = "connectcall__call_contact"
+HANG_UP = "connectcall__hang_up"
+STATUS = "connectcall__call_status"
+LLM_CONTEXT = llm.LLMContext(
+    platform="test",
+    context=Context(),
+    language="en",
+    assistant="conversation",
+    device_id=None,
+)
+
+
+def expose(hass: HomeAssistant, *entity_ids: str | None) -> None:
+    for entity_id in entity_ids:
+        assert entity_id is not None
+        async_expose_entity(hass, "conversation", entity_id, True)
+
+
+async def our_tools(hass: HomeAssistant) -> tuple[llm.APIInstance, dict[str, llm.Tool]]:
+    """The Assist API for the context, and this integration's tools in it."""
+    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, LLM_CONTEXT)
+    return api, {t.name: t for t in api.tools if t.name.startswith("connectcall__")}
+
+
+async def use(hass: HomeAssistant, name: str, **args: Any) -> llm.ToolResult:
+    """Call a tool as an agent does: through the Assist API's instance."""
+    api, _ = await our_tools(hass)
+    return await api.async_call_tool(llm.ToolInput(tool_name=name, tool_args=args))

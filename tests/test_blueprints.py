@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
 from pathlib import Path
 import shutil
 from typing import Any
@@ -16,12 +14,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from .conftest import SOURCE, RunningSimulator
-
-BLUEPRINTS = Path(__file__).parent.parent / "blueprints"
+from .helpers import BLUEPRINTS, run_clock
 
 
 @pytest.fixture
@@ -29,21 +25,6 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
     """A real config dir, so blueprints load from files."""
     shutil.copytree(BLUEPRINTS, Path(hass_tmp_config_dir) / "blueprints")
     return hass_tmp_config_dir
-
-
-async def run_clock(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
-) -> None:
-    """Let time pass while an automation waits inside an action.
-
-    block_till_done would wait for that automation run itself, so only the
-    loop is spun: each turn polls the loopback sockets.
-    """
-    for _ in range(seconds):
-        freezer.tick(timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        for _ in range(100):
-            await asyncio.sleep(0)
 
 
 async def use_doorbell_blueprint(

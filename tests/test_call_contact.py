@@ -7,28 +7,44 @@ from types import MappingProxyType
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import (
+    ConfigEntryDisabler,
+    ConfigEntryState,
+    ConfigSubentry,
+    ConfigSubentryData,
+)
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
-from custom_components.connectcall.const import DOMAIN
+from custom_components.connectcall.const import DOMAIN, EVENT_CALL_ENDED
 from custom_components.connectcall.contacts import comparable
 
-from .conftest import SOURCE, RunningSimulator, add_second_account, settle, tick
-from .test_contacts import add_contact
-
-MUM = "+31611112222"
-ZOE = "0622223333"
-
-
-async def call_contact(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN, "call_contact", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
+from .conftest import (
+    SOURCE,
+    RunningSimulator,
+    add_second_account,
+    second_account,
+    settle,
+    tick,
+)
+from .helpers import (
+    MUM,
+    TALKED,
+    ZOE,
+    B,
+    add_contact,
+    call_contact,
+    calls_placed,
+    commands,
+    ended,
+    run,
+    totals,
+)
 
 
 async def call_waiting(
@@ -48,10 +64,6 @@ async def call_waiting(
 def placed(sim: RunningSimulator) -> list[tuple[str, str, int]]:
     """What the server rang: (source, destination, mode) per call."""
     return [(c.source, c.destination, c.mode) for c in sim.server.calls]
-
-
-def sent(sim: RunningSimulator) -> list[str]:
-    return [r.command for r in sim.server.requests]
 
 
 @pytest.fixture
@@ -180,7 +192,7 @@ async def test_unknown_name_lists_names_never_numbers(
     assert "Mum" in message
     assert "Tante  Zoë" in message
     assert not any(char.isdigit() for char in message)
-    assert sent(ha_sim) == ["login"]  # the setup probe alone
+    assert commands(ha_sim) == ["login"]  # the setup probe alone
 
 
 async def test_no_contacts_at_all(
@@ -189,7 +201,7 @@ async def test_no_contacts_at_all(
     with pytest.raises(ServiceValidationError) as err:
         await call_contact(hass, contact="Mum")
     assert err.value.translation_key == "no_contacts"
-    assert sent(ha_sim) == ["login"]
+    assert commands(ha_sim) == ["login"]
 
 
 @pytest.mark.usefixtures("contacts")
@@ -214,7 +226,7 @@ async def test_bad_input_sends_nothing(
         await call_contact(hass, **data)
     if key is not None:
         assert err.value.translation_key == key
-    assert sent(ha_sim) == ["login"]
+    assert commands(ha_sim) == ["login"]
 
 
 async def test_a_name_in_two_accounts_is_ambiguous(
@@ -222,11 +234,17 @@ async def test_a_name_in_two_accounts_is_ambiguous(
     ha_sim: RunningSimulator,
     contacts: MockConfigEntry,
 ) -> None:
+    """Names are unique per account; across accounts call_contact says
+    ambiguous (the contract), sends nothing, and a config_entry_id settles it.
+
+    Pinned by a hostile review (round 4): an attack that held."""
     other = await add_second_account(hass, ha_sim, contacts)
     await add_contact(hass, other, name="mum", number="0644445555")
+    start = ha_sim.server.count()
     with pytest.raises(ServiceValidationError) as err:
         await call_contact(hass, contact="Mum")
     assert err.value.translation_key == "ambiguous_contact"
+    assert ha_sim.server.count() == start
     message = str(err.value)
     assert "Mum (alice)" in message
     assert "mum (bob)" in message
@@ -287,3 +305,208 @@ async def test_names_saved_before_articles_were_ignored_stay_callable(
     with pytest.raises(ServiceValidationError) as err:
         await call_contact(hass, contact="my office")
     assert err.value.translation_key == "ambiguous_contact"
+
+
+# Contacts of other, unloaded, disabled or ignored accounts.
+
+
+async def test_contact_of_an_unloaded_entry_is_found_not_unknown(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Was a bug. The only account (with its contact Mum) is not loaded
+    (the server was unreachable at start-up: setup retry; or the user
+    disabled it). ``call_contact Mum`` answers "There are no contacts yet:
+    add them on the Connect Call integration's page": wrong, and it sends
+    the user to add a contact they already have. ``dial`` in the same state
+    says the entry is not loaded. (With two accounts, it says "There is no
+    contact called Mum" and lists the other account's names.)
+
+    Fix: search the contacts of every entry of the domain; when the match's
+    entry is not loaded raise ``service.async_get_config_entry``'s error.
+
+    Found by a hostile review (round 3, on call_contact, the totals, the call-ended
+    event, the logbook and the Assist tools)."""
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    start = ha_sim.server.count()
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="Mum")
+    assert ha_sim.server.count() == start
+    assert err.value.translation_key not in ("no_contacts", "unknown_contact"), str(
+        err.value
+    )
+
+
+async def test_call_contact_of_an_unloaded_entry_by_id_sends_nothing(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 3): an attack that held."""
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    start = ha_sim.server.count()
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(
+            hass, contact="Mum", config_entry_id=init_integration.entry_id
+        )
+    assert err.value.translation_key == "service_config_entry_not_loaded"
+    assert ha_sim.server.count() == start
+
+
+async def test_contact_of_a_disabled_or_retrying_account_says_not_loaded(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 4): an attack that held."""
+    bob = second_account(ha_sim, init_integration)
+    bob.add_to_hass(hass)
+    await hass.config_entries.async_setup(bob.entry_id)
+    await hass.async_block_till_done()
+    await add_contact(hass, bob, name="Oma", number=ZOE)
+    await hass.config_entries.async_set_disabled_by(
+        bob.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="oma")
+    assert err.value.translation_key == "service_config_entry_not_loaded"
+    # An account whose server is unreachable (setup retry).
+    carol = MockConfigEntry(
+        domain=DOMAIN,
+        title="carol",
+        unique_id="http://127.0.0.1:9/api/carol",
+        version=2,
+        data=dict(init_integration.data) | {"url": "http://127.0.0.1:9/api/"},
+        options=dict(init_integration.options),
+        subentries_data=[
+            ConfigSubentryData(
+                data={"number": B},
+                subentry_type="contact",
+                title="Opa",
+                unique_id=None,
+            )
+        ],
+    )
+    carol.add_to_hass(hass)
+    await hass.config_entries.async_setup(carol.entry_id)
+    await hass.async_block_till_done()
+    assert carol.state is ConfigEntryState.SETUP_RETRY
+    start = ha_sim.server.count()
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="Opa")
+    assert err.value.translation_key == "service_config_entry_not_loaded"
+    assert ha_sim.server.count() == start
+    assert B not in str(err.value)
+
+
+async def test_disabled_accounts_contact_makes_the_name_ambiguous(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned (decided: a disabled account's contact is found, so that calling
+    it says "not loaded" rather than "no such contact"): a contact of a *disabled*
+    account still takes part in the search (``async_entries`` includes
+    disabled entries), so the loaded account's "Mum" cannot be called by
+    name alone any more (before the fix it could). Per the contract ("every
+    entry's contacts are searched") this is ambiguous; nothing is sent.
+
+    Pinned by a hostile review (round 4): an attack that held."""
+    bob = await add_second_account(hass, ha_sim, init_integration)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await add_contact(hass, bob, name="Mum", number=ZOE)
+    await hass.config_entries.async_set_disabled_by(
+        bob.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+    start = ha_sim.server.count()
+    with pytest.raises(ServiceValidationError) as err:
+        await call_contact(hass, contact="Mum")
+    assert err.value.translation_key == "ambiguous_contact"
+    assert ha_sim.server.count() == start
+
+
+async def test_ignored_entry_is_not_searched(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 4): an attack that held."""
+    ignored = MockConfigEntry(
+        domain=DOMAIN,
+        title="ignored",
+        unique_id="ignored",
+        version=2,
+        source="ignore",
+        data={},
+        subentries_data=[
+            ConfigSubentryData(
+                data={"number": B}, subentry_type="contact", title="Mum", unique_id=None
+            )
+        ],
+    )
+    ignored.add_to_hass(hass)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await call_contact(hass, contact="Mum")
+    assert calls_placed(ha_sim) == [MUM]
+
+
+# Bad input, cancellation.
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"contact": "Mum", "wait": "yes"},
+        {"contact": "Mum", "ring_timeout": 1},
+        {"contact": "Mum", "max_duration": float("nan")},
+        {"contact": ["Mum"]},
+        {"contact": "Mum", "config_entry_id": 42},
+        {"contact": "\u200b"},
+    ],
+)
+async def test_bad_call_contact_input_sends_nothing_and_names_no_number(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    data: dict[str, Any],
+) -> None:
+    """Pinned by a hostile review (round 3): an attack that held."""
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    start = ha_sim.server.count()
+    with pytest.raises(HomeAssistantError) as err:
+        await call_contact(hass, **data)
+    assert ha_sim.server.count() == start
+    assert "1111" not in str(err.value)
+
+
+async def test_cancelled_waiting_call_contact_leaves_the_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Cancelling a waiting call_contact leaves the call: followed to its
+    end, counted once, announced once; no second call.
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    task = asyncio.create_task(call_contact(hass, contact="Mum", wait=True))
+    await settle(hass)
+    await run(hass, freezer, 3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await run(hass, freezer, 45)
+    assert calls_placed(ha_sim) == [MUM]
+    assert [(e["contact"], e["outcome"], e["duration"]) for e in ended(events)] == [
+        ("Mum", "answered", TALKED)
+    ]
+    assert totals(hass, init_integration) == (1, TALKED)

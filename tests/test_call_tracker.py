@@ -13,12 +13,12 @@ import json
 
 import pytest
 
+from custom_components.connectcall.call import CallState, CallTracker
 from custom_components.connectcall.codes import (
     FINAL_STATUS_CODES,
     STATUS_STATES,
     STATUS_TEXT,
 )
-from custom_components.connectcall.call import CallState, CallTracker
 
 # The dial, in Unix seconds (the coordinator's clock).
 T0 = 1_750_000_000.0

@@ -7,7 +7,7 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -20,31 +20,18 @@ from .conftest import (
     entity_id_of,
     state_of,
 )
-
-MUM = "+31 6 1111 2222"
-
-
-async def add_contact(hass: HomeAssistant, entry: MockConfigEntry, **data: str) -> str:
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, "contact"), context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.FORM
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], data
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
-    await hass.async_block_till_done()
-    return next(
-        sub_id for sub_id, sub in entry.subentries.items() if sub.title == data["name"]
-    )
-
-
-def contact_button(
-    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str
-) -> str | None:
-    return er.async_get(hass).async_get_entity_id(
-        "button", DOMAIN, f"{entry.entry_id}_{subentry_id}_call"
-    )
+from .helpers import (
+    MUM,
+    MUM_AS_TYPED,
+    ZOE,
+    B,
+    add_contact,
+    call_contact,
+    calls_placed,
+    contact_button,
+    reconfigure_contact,
+    try_add_contact,
+)
 
 
 async def test_add_contact_without_reload(
@@ -53,7 +40,7 @@ async def test_add_contact_without_reload(
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     assert init_integration.subentries[sub_id].data == {"number": "+31611112222"}
     button = contact_button(hass, init_integration, sub_id)
     assert button is not None
@@ -80,7 +67,7 @@ async def test_press_calls_contact(
         source="0401234567",
         mode="simultaneous",
     )
-    plain = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    plain = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     button = contact_button(hass, init_integration, sub_id)
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
@@ -98,9 +85,12 @@ async def test_press_calls_contact(
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
-        ({"name": " ", "number": MUM}, {"name": "invalid_name"}),
+        ({"name": " ", "number": MUM_AS_TYPED}, {"name": "invalid_name"}),
         ({"name": "X", "number": "06&dest=1"}, {"number": "invalid_number"}),
-        ({"name": "X", "number": MUM, "source": "door"}, {"source": "invalid_number"}),
+        (
+            {"name": "X", "number": MUM_AS_TYPED, "source": "door"},
+            {"source": "invalid_number"},
+        ),
     ],
 )
 async def test_contact_errors_then_recover(
@@ -118,7 +108,7 @@ async def test_contact_errors_then_recover(
     assert result["errors"] == errors
     assert not init_integration.subentries
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "X", "number": MUM}
+        result["flow_id"], {"name": "X", "number": MUM_AS_TYPED}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -127,8 +117,8 @@ async def test_names_must_tell_contacts_apart(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """The flow compares names as call_contact does (case, accents, spaces)."""
-    await add_contact(hass, init_integration, name="Tante Zoë", number=MUM)
-    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await add_contact(hass, init_integration, name="Tante Zoë", number=MUM_AS_TYPED)
+    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     result = await hass.config_entries.subentries.async_init(
         (init_integration.entry_id, "contact"), context={"source": SOURCE_USER}
     )
@@ -142,11 +132,11 @@ async def test_names_must_tell_contacts_apart(
         context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "TANTE ZOE", "number": MUM}
+        result["flow_id"], {"name": "TANTE ZOE", "number": MUM_AS_TYPED}
     )
     assert result["errors"] == {"name": "name_exists"}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "MUM", "number": MUM}
+        result["flow_id"], {"name": "MUM", "number": MUM_AS_TYPED}
     )
     assert result["type"] is FlowResultType.ABORT
     assert sorted(sub.title for sub in init_integration.subentries.values()) == [
@@ -161,7 +151,7 @@ async def test_edit_contact(
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     result = await hass.config_entries.subentries.async_init(
         (init_integration.entry_id, "contact"),
         context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
@@ -196,7 +186,7 @@ async def test_remove_contact_keeps_account(
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     other = await add_contact(hass, init_integration, name="Dad", number="0633334444")
     button = contact_button(hass, init_integration, sub_id)
     assert button is not None
@@ -227,3 +217,141 @@ async def test_remove_contact_keeps_account(
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert contact_button(hass, init_integration, other) is not None
+
+
+# Names the flow refuses: every contact it accepts can be called by name.
+
+
+async def test_every_contact_the_flow_accepts_is_callable_by_name(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Was a bug. The contact flow accepts "Zoë" next to "Zoe" (or "Mum"
+    next to "mum", or "Mum" twice) in one account. call_contact compares names
+    without case/accents/spaces, so both names are ambiguous forever: the
+    error says "Choose the account, or rename one of them", but both are in
+    the same account, and neither contact can be called by name (nor by the
+    Assist tool). The flow must refuse a name that compares equal to another
+    contact of the account (or call_contact must prefer an exact title).
+
+    Fix: in ContactSubentryFlow._validate, reject (error ``name_exists``) a
+    name whose ``comparable()`` equals another contact's of this entry.
+
+    Found by a hostile review (round 3, on call_contact, the totals, the call-ended
+    event, the logbook and the Assist tools)."""
+    assert await try_add_contact(hass, init_integration, name="Zoë", number=ZOE)
+    second = await try_add_contact(hass, init_integration, name="Zoe", number=MUM)
+    # Refused (name_exists): every contact the flow accepted stays callable.
+    assert not second
+    await call_contact(hass, contact="zoe")
+    assert calls_placed(ha_sim) == [ZOE]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u0301",  # a combining mark alone: comparable() is ""
+        "\u0301\u0308",
+        "\u200b",  # zero width space: not str.isspace(), not stripped
+        "\u2060",  # word joiner
+    ],
+)
+async def test_flow_refuses_a_name_with_nothing_to_say(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    name: str,
+) -> None:
+    """Was a bug (minor). ``_validate`` refuses an empty name after ``strip()``
+    only: a name of combining marks alone (comparable "") or of an
+    invisible format character is accepted: a contact no one can see or
+    say; a combining-only one is then matched by *any* other combining-only
+    call_contact input.
+
+    Fix: ``invalid_name`` when ``comparable(name)`` has no letter or digit
+    (and let comparable() drop category Cf characters).
+
+    Found by a hostile review (round 4, on the third round's fixes)."""
+    assert not await try_add_contact(hass, init_integration, name=name, number=MUM)
+
+
+async def test_flow_refuses_a_name_differing_only_by_an_invisible_character(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Was a bug (minor). "Mum" and "Mum" + ZERO WIDTH SPACE look the same in the
+    UI and to an agent (the call tool's list shows "Mum, Mum"), sound the
+    same, and the flow accepts both: comparable() keeps U+200B (not
+    ``isspace()``). Voice can only ever reach the first.
+
+    Fix: drop format characters (``unicodedata.category(c) == "Cf"``) in
+    comparable().
+
+    Found by a hostile review (round 4, on the third round's fixes)."""
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    assert not await try_add_contact(
+        hass, init_integration, name="Mu\u200bm", number=ZOE
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\uff4d\uff55\uff4d",  # fullwidth "mum"
+        "M\u0303um",
+        "mum\u00a0",
+        "MUM",
+        " m u m ",
+        "\uff2d\uff55\uff4d\u3000",
+    ],
+)
+async def test_flow_refuses_compatibility_forms_of_a_name(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    name: str,
+) -> None:
+    """Pinned by a hostile review (round 4): an attack that held."""
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    assert not await try_add_contact(hass, init_integration, name=name, number=ZOE)
+
+
+async def test_flow_refuses_ligature_forms(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 4): an attack that held."""
+    await add_contact(hass, init_integration, name="Jeff", number=MUM)
+    assert not await try_add_contact(
+        hass, init_integration, name="Je\ufb00", number=ZOE
+    )
+    await add_contact(hass, init_integration, name="Strauß", number=ZOE)
+    assert not await try_add_contact(hass, init_integration, name="STRAUSS", number=B)
+
+
+async def test_reconfigure_keeps_or_recases_its_own_name_never_anothers(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 4): an attack that held."""
+    entry = init_integration
+    mum = await add_contact(hass, entry, name="Mum", number=MUM)
+    zoe = await add_contact(hass, entry, name="Zoë", number=ZOE)
+    for name in ("Mum", "MUM ", "Mùm"):
+        result = await reconfigure_contact(hass, entry, mum, name=name, number=MUM)
+        assert result["reason"] == "reconfigure_successful", name
+    # Taking the other's name is refused, in any spelling; a swap goes
+    # through a third name.
+    for name in ("Zoë", "zoe", "\uff3a\uff4f\uff45", "Z o e"):
+        result = await reconfigure_contact(hass, entry, mum, name=name, number=MUM)
+        assert result["errors"] == {"name": "name_exists"}, name
+    assert (await reconfigure_contact(hass, entry, mum, name="x", number=MUM))[
+        "reason"
+    ] == "reconfigure_successful"
+    assert (await reconfigure_contact(hass, entry, zoe, name="Mùm", number=ZOE))[
+        "reason"
+    ] == "reconfigure_successful"

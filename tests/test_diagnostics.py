@@ -15,7 +15,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from .conftest import DEST, PASSWORD, SOURCE, USERNAME, RunningSimulator, tick
-from .test_services import dial
+from .helpers import dial
 
 
 async def test_diagnostics(

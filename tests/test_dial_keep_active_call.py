@@ -31,25 +31,12 @@ from .conftest import (
     settle,
     tick,
 )
-from .helpers import until_done
+from .helpers import commands, dial, since, until_done
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
 OTHER = "0687654321"
 THIRD = "0611223344"
-
-
-async def dial(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    data.setdefault("destination", DEST)
-    response = await hass.services.async_call(
-        DOMAIN, "dial", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
-
-
-def sent(sim: RunningSimulator, start: int = 0) -> list[str]:
-    return [r.command for r in sim.server.requests[start:]]
 
 
 async def test_a_connected_call_is_left_alone(
@@ -75,7 +62,7 @@ async def test_a_connected_call_is_left_alone(
         "error_key": None,
     }
     # Not a request: no hangUp, no connect, not even a getStatus of its own.
-    assert sent(ha_sim, start) == []
+    assert since(ha_sim, start) == []
     assert [c.destination for c in ha_sim.server.calls] == [DEST]
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]
 
@@ -89,7 +76,7 @@ async def test_a_ringing_call_is_left_alone(
     assert response["skipped"] is True
     assert response["status"] == "source_alerting"
     assert [c.destination for c in ha_sim.server.calls] == [DEST]
-    assert "hangUp" not in sent(ha_sim)
+    assert "hangUp" not in commands(ha_sim)
 
 
 async def test_without_a_call_in_progress_it_dials(
@@ -114,7 +101,7 @@ async def test_the_default_still_hangs_up_the_active_call(
     response = await dial(hass, destination=OTHER, keep_active_call=False)
     assert response["skipped"] is False
     assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
-    assert "hangUp" in sent(ha_sim)
+    assert "hangUp" in commands(ha_sim)
 
 
 async def test_two_presses_at_once_place_one_call(
@@ -126,7 +113,7 @@ async def test_two_presses_at_once_place_one_call(
     )
     assert sorted([first["skipped"], second["skipped"]]) == [False, True]
     assert [c.destination for c in ha_sim.server.calls] == [DEST]
-    assert sent(ha_sim).count("login") == 2  # the setup probe and the one dial
+    assert commands(ha_sim).count("login") == 2  # the setup probe and the one dial
 
 
 async def test_a_placement_in_flight_counts_as_a_call(
@@ -138,7 +125,7 @@ async def test_a_placement_in_flight_counts_as_a_call(
     ha_sim.sim.add_fault("late", command="connect")
     placing = asyncio.ensure_future(dial(hass, destination=OTHER))
     await advance(hass, freezer, 0.5)
-    assert sent(ha_sim)[-1] == "connect"  # the server acted; no answer yet
+    assert commands(ha_sim)[-1] == "connect"  # the server acted; no answer yet
     response = await dial(hass, keep_active_call=True)
     assert response["skipped"] is True
     await until_done(hass, freezer, placing)
@@ -198,7 +185,7 @@ async def test_keep_dial_never_cuts_a_call_only_given_up_locally(
     response = await dial(hass, destination=OTHER, keep_active_call=True)
     await settle(hass)
     # The doorbell press must not cut the conversation the server still has.
-    assert "hangUp" not in sent(ha_sim, start)
+    assert "hangUp" not in since(ha_sim, start)
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]
     assert response["skipped"] is True
 
@@ -253,7 +240,7 @@ async def test_keep_dial_skipped_while_a_plain_dial_supersedes_a_list(
     assert plain["skipped"] is False
     # A dial is being placed: the keep dial must send nothing.
     assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
-    assert "hangUp" not in sent(ha_sim, start)
+    assert "hangUp" not in since(ha_sim, start)
     assert keep["skipped"] is True
 
 
@@ -275,7 +262,7 @@ async def test_keep_dial_right_after_a_lists_first_call_ended(
 
     def press() -> None:
         # The press arrives at the first loop turn after the placement ended.
-        if coordinator._placements:
+        if coordinator.placer.in_flight:
             hass.loop.call_soon(press)
             return
         late.append(
@@ -331,6 +318,6 @@ async def test_a_given_up_call_the_server_ended_does_not_block_the_next(
     start = ha_sim.server.count()
     response = await dial(hass, destination=OTHER, keep_active_call=True)
     assert response["skipped"] is False
-    assert sent(ha_sim, start)[:1] == ["getStatus"]
-    assert "connect" in sent(ha_sim, start)
+    assert since(ha_sim, start)[:1] == ["getStatus"]
+    assert "connect" in since(ha_sim, start)
     assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]

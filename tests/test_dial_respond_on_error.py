@@ -7,31 +7,16 @@ call could not be placed. Input errors still fail the action.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.connectcall.const import DOMAIN
-
 from .conftest import DEST, RunningSimulator
+from .helpers import commands, dial
 
 pytestmark = pytest.mark.usefixtures("init_integration")
-
-
-async def dial(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    data.setdefault("destination", DEST)
-    response = await hass.services.async_call(
-        DOMAIN, "dial", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
-
-
-def sent(sim: RunningSimulator) -> list[str]:
-    return [r.command for r in sim.server.requests]
 
 
 @pytest.fixture
@@ -73,7 +58,7 @@ async def test_a_dropped_login_answer_is_an_uncertain_call_placed_once(
     assert "may have placed the call" in response["error"]
     # The reason is a sentence for people: no number, no secret in it.
     assert DEST not in response["error"]
-    assert sent(ha_sim) == ["login", "login"]  # the probe, the one dial
+    assert commands(ha_sim) == ["login", "login"]  # the probe, the one dial
     assert [c.destination for c in ha_sim.server.calls] == [DEST]
 
 
@@ -83,7 +68,7 @@ async def test_input_errors_still_fail_and_send_nothing(
     with pytest.raises(ServiceValidationError) as err:
         await dial(hass, destination="front door", respond_on_error=True)
     assert err.value.translation_key == "invalid_number"
-    assert sent(ha_sim) == ["login"]
+    assert commands(ha_sim) == ["login"]
 
 
 @pytest.mark.parametrize("field", ["keep_active_call", "respond_on_error"])
@@ -95,7 +80,7 @@ async def test_the_flags_take_booleans_only(
         await dial(hass, **{field: value})
     assert err.value.translation_key == "invalid_flag"
     assert field in str(err.value)
-    assert sent(ha_sim) == ["login"]
+    assert commands(ha_sim) == ["login"]
 
 
 @pytest.mark.usefixtures("server_down")

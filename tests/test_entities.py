@@ -31,7 +31,7 @@ from .conftest import (
     state_of,
     tick,
 )
-from .test_services import dial, dial_waiting
+from .helpers import dial, dial_waiting, record_events
 
 
 @pytest.mark.parametrize(
@@ -247,3 +247,17 @@ async def test_destination_not_recorded(
     entity = component.get_entity(event)
     assert entity is not None
     assert "destination" in entity._unrecorded_attributes
+
+
+async def test_source_ends_before_answer_is_ended(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.default_scenario = "source_gives_up"  # 31 before an answer
+    events = record_events(hass, entity_id_of(hass, init_integration, "event", "call"))
+    await dial(hass)
+    for _ in range(7):
+        await tick(hass, freezer)
+    assert events == ["started", "ended"]

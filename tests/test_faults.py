@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 import logging
-from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -22,8 +20,6 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.connectcall.const import DOMAIN
 
 from .conftest import (
-    PASSWORD,
-    SOURCE,
     USERNAME,
     RunningSimulator,
     assert_quiet,
@@ -33,7 +29,7 @@ from .conftest import (
     state_of,
     tick,
 )
-from .test_services import commands, dial
+from .helpers import dial
 
 OURS = "custom_components.connectcall"
 
@@ -163,125 +159,6 @@ async def test_password_changed_mid_call(
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
 
 
-async def test_two_dials_at_once_are_serialised(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    await dial(hass)
-    await asyncio.gather(
-        dial(hass, destination="0611111111"), dial(hass, destination="0622222222")
-    )
-    # Each new call hung up the one before it: never two calls at once. The
-    # first call's own poll may be skipped: by then it was already replaced.
-    sent = [c for c in commands(ha_sim)[3:] if c != "getStatus"]
-    assert sent == ["hangUp", "connect", "hangUp", "connect"]
-    active = [c for c in ha_sim.server.calls if c.active(ha_sim.server.clock())]
-    assert len(active) == 1
-    assert active[0].destination == ha_sim.server.calls[-1].destination
-    for _ in range(3):
-        await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "source_connected"
-    polls = ha_sim.server.count("getStatus")
-    await tick(hass, freezer)
-    assert ha_sim.server.count("getStatus") == polls + 1  # one poller, not two
-
-
-async def test_reload_mid_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    """A reload mid-call neither cuts the call nor loses it."""
-    await dial(hass)
-    await tick(hass, freezer)
-    sessions = list(ha_sim.server.sessions)
-    await hass.config_entries.async_reload(init_integration.entry_id)
-    await hass.async_block_till_done()
-    assert init_integration.state is ConfigEntryState.LOADED
-    assert list(ha_sim.server.sessions) == sessions
-    assert ha_sim.server.active_call() is not None
-    for _ in range(3):
-        await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "destination_alerting"
-
-
-async def test_crash_left_guid_call_is_followed(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    mock_config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-) -> None:
-    """A crash (of a version that stored the GUID alone) left a call going:
-    one getStatus finds it, and it is followed and can be hung up."""
-    code, guid = ha_sim.server.handle(
-        {
-            "login": USERNAME,
-            "password": PASSWORD,
-            "dest": "0612345678",
-            "source": SOURCE,
-            "type": "1",
-        }
-    )
-    assert code == 103
-    hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{mock_config_entry.entry_id}",
-        "data": {"guid": guid},
-    }
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert commands(ha_sim) == ["login", "getStatus"]
-    assert call_status(hass, mock_config_entry) == "source_alerting"
-    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    assert commands(ha_sim)[2] == "hangUp"
-    assert ha_sim.server.active_call() is None
-    assert call_status(hass, mock_config_entry) == "hung_up"
-
-
-async def test_session_guid_stored_and_cleared(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    hass_storage: dict[str, Any],
-) -> None:
-    key = f"{DOMAIN}.{init_integration.entry_id}"
-    await dial(hass)
-    await tick(hass, freezer)
-    stored = hass_storage[key]["data"]
-    assert stored["guid"] == next(iter(ha_sim.server.sessions))
-    assert stored["call"]["destination"] == "0612345678"
-    await hass.services.async_call(DOMAIN, "end_session", blocking=True)
-    await tick(hass, freezer)
-    assert hass_storage[key]["data"] == {}
-    await hass.config_entries.async_remove(init_integration.entry_id)
-    await hass.async_block_till_done()
-    assert key not in hass_storage
-
-
-async def test_failed_hang_up_before_new_dial_keeps_following_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    await dial(hass)
-    ha_sim.sim.add_fault("huge")
-    with pytest.raises(HomeAssistantError) as err:
-        await dial(hass, destination="0687654321")
-    assert err.value.translation_key == "invalid_response"
-    assert [c.destination for c in ha_sim.server.calls] == ["0612345678"]
-    for _ in range(4):
-        await tick(hass, freezer)
-    # Still followed: the first call's status keeps moving.
-    assert call_status(hass, init_integration) == "destination_alerting"
-
-
 async def test_server_timeouts_mid_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -311,24 +188,3 @@ async def test_server_timeouts_mid_call(
     await tick(hass, freezer)
     assert call_status(hass, mock_config_entry) == "destination_alerting"
     assert_down_once_up_once(caplog)
-
-
-async def test_stale_session_kept_while_server_unreachable(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    mock_config_entry: MockConfigEntry,
-    hass_storage: dict[str, Any],
-) -> None:
-    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
-    hass_storage[key] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": key,
-        "data": {"guid": "stale"},
-    }
-    ha_sim.sim.add_fault("drop", 6)
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-    assert hass_storage[key]["data"] == {"guid": "stale"}

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 
 from .conftest import DEST, RunningSimulator, advance, tick
-from .test_services import commands
+from .helpers import commands, since
 
 
 async def test_setup_probes_once_and_places_no_call(
@@ -92,15 +92,17 @@ async def test_setup_probe_other_code_is_a_hint(
 async def test_unload_ends_session(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
-    """No call in progress: unloading ends the session (with one in progress
-    it is left alone: test_call_safety.py)."""
+    """No call in progress: unloading ends the session, with `end` alone (with
+    one in progress it is left alone: test_restart.py)."""
     await hass.services.async_call(
         "connectcall", "dial", {"destination": DEST}, blocking=True
     )
     await hass.services.async_call("connectcall", "hang_up", blocking=True)
     assert len(ha_sim.server.sessions) == 1
+    start = ha_sim.server.count()
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
+    assert since(ha_sim, start) == ["end"]
     assert init_integration.state is ConfigEntryState.NOT_LOADED
     assert ha_sim.server.sessions == {}
     assert ha_sim.server.requests[-1].command == "end"

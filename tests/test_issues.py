@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 
 from .conftest import PASSWORD, RunningSimulator, tick
-from .test_services import dial
+from .helpers import dial
 
 
 def funds_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 
@@ -13,8 +14,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import RunningSimulator, tick
-from .test_services import commands, dial, dial_waiting
+from .conftest import RunningSimulator, settle, tick
+from .helpers import commands, dial, dial_waiting
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
@@ -102,9 +103,6 @@ async def test_waiting_list_superseded_by_new_dial(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """A waiting list whose call another dial replaced stops there."""
-    import asyncio
-
-    from .conftest import settle
 
     ha_sim.server.scenarios = {A: "ringing_forever", C: "answered_long"}
     waiting = asyncio.create_task(dial(hass, destination=[A, B], wait=True))

@@ -30,20 +30,24 @@ from .conftest import (
     settle,
     tick,
 )
-from .test_contacts import add_contact, contact_button
-from .test_services import dial
-
-MUM = "+31611112222"
-ZOE = "0622223333"
-CALL = "connectcall__call_contact"
-HANG_UP = "connectcall__hang_up"
-STATUS = "connectcall__call_status"
-LLM_CONTEXT = llm.LLMContext(
-    platform="test",
-    context=Context(),
-    language="en",
-    assistant="conversation",
-    device_id=None,
+from .helpers import (
+    CALL,
+    HANG_UP,
+    LLM_CONTEXT,
+    MUM,
+    STATUS,
+    ZOE,
+    add_contact,
+    button_of,
+    call_contact,
+    contact_button,
+    dial,
+    expose,
+    never_two_at_once,
+    our_tools,
+    reconfigure_contact,
+    run,
+    use,
 )
 
 
@@ -59,18 +63,6 @@ async def entry(
     return init_integration
 
 
-def expose(hass: HomeAssistant, *entity_ids: str | None) -> None:
-    for entity_id in entity_ids:
-        assert entity_id is not None
-        async_expose_entity(hass, "conversation", entity_id, True)
-
-
-def button_of(hass: HomeAssistant, entry: MockConfigEntry, name: str) -> str | None:
-    """The call button of the entry's contact called ``name``."""
-    sub_id = next(s for s, sub in entry.subentries.items() if sub.title == name)
-    return contact_button(hass, entry, sub_id)
-
-
 def expose_all(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     expose(
         hass,
@@ -79,18 +71,6 @@ def expose_all(hass: HomeAssistant, entry: MockConfigEntry) -> None:
         button_of(hass, entry, "Mum"),
         button_of(hass, entry, "Tante Zoë"),
     )
-
-
-async def our_tools(hass: HomeAssistant) -> tuple[llm.APIInstance, dict[str, llm.Tool]]:
-    """The Assist API for the context, and this integration's tools in it."""
-    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, LLM_CONTEXT)
-    return api, {t.name: t for t in api.tools if t.name.startswith("connectcall__")}
-
-
-async def use(hass: HomeAssistant, name: str, **args: Any) -> llm.ToolResult:
-    """Call a tool as an agent does: through the Assist API's instance."""
-    api, _ = await our_tools(hass)
-    return await api.async_call_tool(llm.ToolInput(tool_name=name, tool_args=args))
 
 
 async def call_waiting(
@@ -110,6 +90,20 @@ async def call_waiting(
 def has_digit(result: llm.ToolResult) -> bool:
     """No phone number in any form: the results carry no digit at all."""
     return any(char.isdigit() for char in json.dumps(result.data, ensure_ascii=False))
+
+
+def sub_of(entry: MockConfigEntry, name: str) -> str:
+    return next(s for s, sub in entry.subentries.items() if sub.title == name)
+
+
+def status_contact(result: Any) -> Any:
+    """The first account's ``contact`` in a status tool result."""
+    return result.data["accounts"][0]["contact"]
+
+
+async def llm_ready(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "llm", {})
 
 
 async def test_no_tools_when_nothing_exposed(
@@ -348,3 +342,112 @@ async def test_status_names_contact_never_number(
         {"status": "source_alerting", "call_active": True, "contact": None}
     ]
     assert not has_digit(result)
+
+
+# Concurrency and renames.
+
+
+async def test_call_tool_twice_at_once_never_rings_two(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Two agents (or a retrying model) call two contacts concurrently: the
+    second dial hangs up the first (the contract's rule), never two calls up
+    at the server; both tools return an outcome and no digit.
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    entry = init_integration
+    await add_contact(hass, entry, name="Mum", number=MUM)
+    await add_contact(hass, entry, name="Tante Zoë", number=ZOE)
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "llm", {})
+    for sub_id in entry.subentries:
+        button = contact_button(hass, entry, sub_id)
+        assert button is not None
+        async_expose_entity(hass, "conversation", button, True)
+    context = llm.LLMContext("test", Context(), "en", "conversation", None)
+    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, context)
+    up = never_two_at_once(ha_sim)
+
+    async def use(name: str) -> llm.ToolResult:
+        tool_input = llm.ToolInput(
+            tool_name="connectcall__call_contact", tool_args={"contact": name}
+        )
+        return await api.async_call_tool(tool_input)
+
+    first = asyncio.create_task(use("Mum"))
+    second = asyncio.create_task(use("tante zoe"))
+    await settle(hass)
+    for _ in range(60):
+        if first.done() and second.done():
+            break
+        await tick(hass, freezer)
+    results = [first.result(), second.result()]
+    assert max(up) == 1
+    assert len(ha_sim.server.calls) == 2
+    outcomes = sorted(str(r.data["outcome"]) for r in results)
+    assert outcomes == ["answered", "ended"]
+    for result in results:
+        assert not any(c.isdigit() for c in json.dumps(result.data, ensure_ascii=False))
+
+
+async def test_status_tool_names_no_contact_after_a_rename_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Was a bug (minor). The status tool names a call's contact only if a
+    callable contact of the name *at the dial* exists. Mum is renamed
+    "Mother" mid-call (same number, same exposed button): the tool now
+    says ``contact: null`` ("a number that is no contact's", per its own
+    description) for a call to an exposed contact; before the fix it named
+    her by number.
+
+    Fix: check callability by the contact's number (or subentry id kept in
+    the tracker), and name it by its current title.
+
+    Found by a hostile review (round 4, on the third round's fixes)."""
+    entry = init_integration
+    await add_contact(hass, entry, name="Mum", number=MUM)
+    await llm_ready(hass)
+    expose(hass, entity_id_of(hass, entry, "sensor", "call_status"))
+    expose(hass, button_of(hass, entry, "Mum"))
+    await call_contact(hass, contact="Mum")
+    await run(hass, freezer, 2)
+    result = await use(hass, STATUS)
+    assert status_contact(result) == "Mum"
+    outcome = await reconfigure_contact(
+        hass, entry, sub_of(entry, "Mum"), name="Mother", number=MUM
+    )
+    assert outcome["reason"] == "reconfigure_successful"
+    # Decided: the call keeps the name it was dialled by, and the tool names
+    # only a callable contact of that name: after a rename it says null
+    # (never a guess by number, which could name a hidden contact).
+    result = await use(hass, STATUS)
+    assert status_contact(result) is None
+
+
+async def test_status_tool_never_names_a_hidden_contact_sharing_the_number(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A plain dial of a number two contacts share: the first one added is
+    the call's name; not exposed, it is not named (no fallback that leaks).
+
+    Pinned by a hostile review (round 4): an attack that held."""
+    entry = init_integration
+    await add_contact(hass, entry, name="Geheim", number=MUM)
+    await add_contact(hass, entry, name="Mum", number=MUM)
+    await llm_ready(hass)
+    expose(hass, entity_id_of(hass, entry, "sensor", "call_status"))
+    expose(hass, button_of(hass, entry, "Mum"))
+    await dial(hass, destination=MUM)
+    await run(hass, freezer, 2)
+    result = await use(hass, STATUS)
+    assert status_contact(result) in (None, "Mum")
+    assert "Geheim" not in str(result.data)

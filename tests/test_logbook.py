@@ -18,13 +18,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.connectcall.const import DOMAIN, EVENT_CALL_ENDED
-from custom_components.connectcall.logbook import talk_time
+from custom_components.connectcall.logbook import describe as describe_line, talk_time
 
-from .conftest import RunningSimulator, entity_id_of, tick
-from .test_contacts import add_contact
-from .test_services import dial
-
-MUM = "+31611112222"
+from .conftest import DEST, RunningSimulator, entity_id_of, tick
+from .helpers import MUM, add_contact, dial
 
 
 @pytest.fixture(autouse=True)
@@ -179,3 +176,29 @@ async def test_the_logbook_shows_each_call(
             "Call to Mum answered, talked 31 s",
             "Call to 0699999999 busy",
         ], target
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"outcome": "answered", "duration": None, "contact": None, "destination": None},
+        {"outcome": "call", "contact": "{who} {duration}", "destination": DEST},
+        {"outcome": None},
+        {"outcome": "answered", "duration": 3725.4, "contact": "Mum"},
+    ],
+)
+async def test_logbook_line_survives_odd_events_and_a_language_switch(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    data: dict[str, Any],
+) -> None:
+    """Hand-fired or odd events, and a language set after start-up (its
+    texts never loaded): a line, never an exception in the Activity panel.
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    for language in ("en", "de", "nl"):
+        hass.config.language = language
+        line = describe_line(hass, data)
+        assert line["name"]
+        assert line["message"]
+    hass.config.language = "en"

@@ -8,7 +8,7 @@ import logging
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -19,8 +19,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import PASSWORD, USERNAME, RunningSimulator, assert_quiet, tick
-from .test_services import dial, dial_waiting
+from .conftest import DEST, PASSWORD, USERNAME, RunningSimulator, assert_quiet, tick
+from .helpers import MUM, B, add_contact, call_contact, dial, dial_waiting, restart, run
 
 
 async def test_no_secret_anywhere(
@@ -152,3 +152,37 @@ async def test_wire_sequence_and_bytes(
         f"{guid}&cmd=end",  # stop with no call in progress; unload: nothing
     ]
     assert guid.startswith("guid=")
+
+
+async def test_no_number_in_the_integrations_logs(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Debug level, a bad day (dropped connect, failing polls, a restart mid
+    call, a refused contact): the integration's own log lines carry no
+    phone number (Home Assistant core's bus debug lines are its own).
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.connectcall")
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await call_contact(hass, contact="Mum")
+    ha_sim.sim.add_fault("http_500", 3, command="getStatus")
+    await run(hass, freezer, 5)
+    ha_sim.sim.add_fault("drop_after", command="connect")
+    await dial(hass, destination=B)
+    await run(hass, freezer, 3)
+    await restart(hass, init_integration)
+    await run(hass, freezer, 45)
+    with pytest.raises(ServiceValidationError):
+        await call_contact(hass, contact="Oma")
+    ours = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("custom_components.connectcall")
+    ]
+    assert ours, "nothing logged: the attack did not run"
+    for number in (MUM, "0611112222", "611112222", B, "687654321", DEST[1:]):
+        assert not [line for line in ours if number in line], number

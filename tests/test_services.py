@@ -26,36 +26,9 @@ from .conftest import (
     settle,
     tick,
 )
+from .helpers import commands, dial, dial_waiting
 
 pytestmark = pytest.mark.usefixtures("init_integration")
-
-
-async def dial(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
-    data.setdefault("destination", DEST)
-    response = await hass.services.async_call(
-        DOMAIN, "dial", data, blocking=True, return_response=True
-    )
-    assert isinstance(response, dict)
-    return response
-
-
-async def dial_waiting(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int = 200, **data: Any
-) -> dict[str, Any]:
-    """Dial with wait=true while the clock runs, until the action returns."""
-    # Not a tracked task: block_till_done must not wait for it.
-    task = asyncio.create_task(dial(hass, wait=True, **data))
-    await settle(hass)
-    for _ in range(seconds):
-        await tick(hass, freezer)
-        if task.done():
-            break
-    assert task.done(), "dial with wait did not return"
-    return task.result()
-
-
-def commands(sim: RunningSimulator) -> list[str]:
-    return [r.command for r in sim.server.requests]
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -14,34 +16,36 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.connectcall.const import DOMAIN, EVENT_CALL_ENDED
+from custom_components.connectcall.logbook import describe
 
-from .conftest import DEST, RunningSimulator, entity_id_of, state_of, tick
-from .test_call_safety import _restart
-from .test_contacts import add_contact
-from .test_services import dial
-
-MUM = "+31611112222"
-# The "answered" scenario: 29 at 8 s, 30 at 39 s: 31 s talked.
-TALKED = 31.0
-
-
-def totals(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[int, float]:
-    """(calls, seconds talked) as the sensors show them (talk time in min)."""
-    calls = state_of(hass, entity_id_of(hass, entry, "sensor", "calls"))
-    talk = state_of(hass, entity_id_of(hass, entry, "sensor", "talk_time"))
-    assert talk.attributes["unit_of_measurement"] == "min"
-    return int(calls.state), round(float(talk.state) * 60, 1)
-
-
-async def run(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int
-) -> None:
-    for _ in range(seconds):
-        await tick(hass, freezer)
-
-
-def ended(events: list[Event[Any]]) -> list[dict[str, Any]]:
-    return [dict(event.data) for event in events]
+from .conftest import (
+    DEST,
+    RunningSimulator,
+    advance,
+    call_status,
+    entity_id_of,
+    settle,
+    state_of,
+    tick,
+)
+from .helpers import (
+    MUM,
+    TALKED,
+    B,
+    add_contact,
+    call_contact,
+    calls_placed,
+    dial,
+    ended,
+    hang_up,
+    never_two_at_once,
+    reconfigure_contact,
+    restart,
+    run,
+    stored_call,
+    totals,
+    until_done,
+)
 
 
 async def test_sensors_describe_long_term_statistics(
@@ -154,7 +158,7 @@ async def test_totals_survive_a_restart(
 ) -> None:
     await dial(hass)
     await run(hass, freezer, 45)
-    await _restart(hass, init_integration)
+    await restart(hass, init_integration)
     assert totals(hass, init_integration) == (1, TALKED)
     key = f"{DOMAIN}.{init_integration.entry_id}.totals"
     assert hass_storage[key]["data"] == {"calls": 1, "talk_time": TALKED}
@@ -188,7 +192,7 @@ async def test_a_call_resumed_after_a_restart_counts_once(
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await run(hass, freezer, 10)  # answered
-    await _restart(hass, init_integration)
+    await restart(hass, init_integration)
     assert totals(hass, init_integration) == (1, 0)
     await run(hass, freezer, 35)
     # The whole talk time, once; one event, with the number the first run dialled.
@@ -196,7 +200,7 @@ async def test_a_call_resumed_after_a_restart_counts_once(
     assert [(e["destination"], e["outcome"], e["duration"]) for e in ended(events)] == [
         (DEST, "answered", TALKED)
     ]
-    await _restart(hass, init_integration)
+    await restart(hass, init_integration)
     assert totals(hass, init_integration) == (1, TALKED)
     assert len(events) == 1
 
@@ -238,3 +242,347 @@ async def test_unreadable_totals_do_not_stop_the_setup(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert totals(hass, mock_config_entry) == (0, 0)
+
+
+# Counted and announced once, across restarts, reloads and cancels.
+
+
+async def test_anonymous_session_resumed_twice_is_not_announced(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Was a bug. A session left without its call record (an older
+    version's store, or a call that was given up / followed past its bounds,
+    whose record is cleared when it is announced) is resumed "anonymously":
+    ``reported`` is set, so that run does not count it again. But
+    ``_resume`` -> ``_follow`` stores a fresh snapshot of the anonymous
+    tracker (call_id 1, destination None, answered = the resume time). A
+    second restart restores that snapshot with ``reported`` False: when the
+    call ends it is announced with destination None and talk time counted
+    (a second time for a given-up call).
+
+    Fix: keep "already reported" across restarts (e.g. ``reported`` in the
+    snapshot, or no snapshot stored for an anonymous resume).
+
+    Found by a hostile review (round 3, on call_contact, the totals, the call-ended
+    event, the logbook and the Assist tools)."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await dial(hass)
+    await tick(hass, freezer)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    key = f"{DOMAIN}.{init_integration.entry_id}"
+    hass_storage[key]["data"]["call"] = None  # as an older version stored it
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await run(hass, freezer, 10)  # answered meanwhile
+    await restart(hass, init_integration)  # a second restart
+    await run(hass, freezer, 40)
+    assert ha_sim.server.active_call() is None
+    assert ended(events) == [], "announced a call its own run counted"
+    assert totals(hass, init_integration) == (1, 0)
+
+
+async def test_given_up_call_is_announced_once_across_restarts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Was a bug, the same hole reached with this version alone: a talking
+    call's polls fail 5 min, so it is given up: counted and announced
+    (outcome answered, its talk time so far). The server recovers, the call
+    goes on. Restart: the session is resumed anonymously (not counted again:
+    right). Restart again: the anonymous snapshot comes back as a call not
+    yet reported; the user hangs up: a second ``connectcall_call_ended``
+    (destination None) and its talk time counted again.
+
+    Found by a hostile review (round 3, on call_contact, the totals, the call-ended
+    event, the logbook and the Assist tools)."""
+    ha_sim.server.default_scenario = "answered_long"
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await dial(hass)
+    await run(hass, freezer, 10)  # answered
+    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
+    for _ in range(31):
+        await tick(hass, freezer, 10)
+    assert call_status(hass, init_integration) == "status_unknown"  # given up
+    assert len(events) == 1
+    counted = totals(hass, init_integration)
+    ha_sim.sim.faults.clear()
+    await restart(hass, init_integration)
+    await run(hass, freezer, 5)
+    await restart(hass, init_integration)
+    await run(hass, freezer, 60)
+    await hang_up(hass)
+    await tick(hass, freezer)
+    assert ha_sim.server.active_call() is None
+    assert [e["destination"] for e in ended(events)] == [DEST], (
+        f"the call was announced again: {ended(events)}"
+    )
+    assert totals(hass, init_integration) == counted
+
+
+async def test_restart_twice_mid_call_counts_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 3): an attack that held."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await call_contact(hass, contact="Mum")
+    await run(hass, freezer, 5)  # ringing
+    await restart(hass, init_integration)
+    await run(hass, freezer, 10)  # answered in the second run
+    await restart(hass, init_integration)
+    assert totals(hass, init_integration) == (1, 0)
+    await run(hass, freezer, 40)
+    assert [(e["contact"], e["outcome"], e["duration"]) for e in ended(events)] == [
+        ("Mum", "answered", TALKED)
+    ]
+    await restart(hass, init_integration)
+    assert totals(hass, init_integration) == (1, TALKED)
+    assert len(events) == 1
+
+
+async def test_old_record_without_counted_keys_counts_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A record of the previous version (no counted/reported): counted by
+    its run, announced once by this one.
+
+    Pinned by a hostile review (round 4): an attack that held."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await dial(hass)
+    await run(hass, freezer, 5)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    record = stored_call(hass_storage, init_integration)
+    record.pop("counted")
+    record.pop("reported")
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await run(hass, freezer, 45)
+    assert totals(hass, init_integration) == (1, TALKED)
+    assert [e["destination"] for e in ended(events)] == [DEST]
+
+
+async def test_unload_right_after_the_end_keeps_the_totals(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The totals write (delay 0) right before a reload: the new run reads
+    the call. (The test harness runs loop timers only when time is fired;
+    Home Assistant runs a delay-0 write at the next loop turn, which the
+    zero-second tick stands for. Without it the new run reads the old
+    totals: a harness artifact, not a product bug.)
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    await dial(hass)
+    await run(hass, freezer, 10)
+    await hass.services.async_call(DOMAIN, "end_session", blocking=True)
+    await tick(hass, freezer, 0)
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    calls, talked = totals(hass, init_integration)
+    assert calls == 1
+    assert talked > 0
+    key = f"{DOMAIN}.{init_integration.entry_id}.totals"
+    assert hass_storage[key]["data"] == {"calls": 1, "talk_time": talked}
+
+
+async def test_connect_answered_after_the_place_timeout_counts_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A connect acted on at once but answered after 35 s (beyond the 30 s
+    wait): no second connect, the call followed, one count, one event.
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await dial(hass)
+    await hang_up(hass)
+    ha_sim.sim.delay = 35
+    ha_sim.sim.add_fault("late", command="connect")
+    await until_done(hass, freezer, dial(hass, destination=B), step=1)
+    assert ha_sim.server.count("connect") == 1
+    assert calls_placed(ha_sim) == [DEST, B]
+    ha_sim.sim.delay = 0.5
+    await run(hass, freezer, 45)
+    assert [e["destination"] for e in ended(events)] == [DEST, B]
+    assert totals(hass, init_integration)[0] == 2
+
+
+async def test_call_contact_superseding_a_ringing_call_announces_each_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A call rings; call_contact mid-ring hangs it up first: never two calls
+    up, the first announced once as ended (0 s), the contact's by name.
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    ha_sim.server.scenarios[DEST] = "ringing_forever"
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    up = never_two_at_once(ha_sim)
+    await dial(hass)
+    await run(hass, freezer, 3)
+    await call_contact(hass, contact="MUM")
+    await run(hass, freezer, 45)
+    assert max(up) == 1
+    seen = [
+        (e["destination"], e["contact"], e["outcome"], e["duration"])
+        for e in ended(events)
+    ]
+    assert seen == [
+        (DEST, None, "ended", 0),
+        (MUM, "Mum", "answered", TALKED),
+    ]
+    assert totals(hass, init_integration) == (2, TALKED)
+
+
+async def test_cancel_during_an_in_flight_connect_counts_the_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The automation restarts while connect is in flight (slow answer): the
+    placement finishes, is counted and followed; the end announced once.
+
+    Pinned by a hostile review (round 3): an attack that held."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await dial(hass)
+    await hang_up(hass)
+    ha_sim.sim.delay = 5
+    ha_sim.sim.add_fault("late", command="connect")
+    task = asyncio.create_task(call_contact(hass, contact="Mum", wait=True))
+    await advance(hass, freezer, 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(10):
+        await advance(hass, freezer, 1)
+    await settle(hass)
+    ha_sim.sim.delay = 0.5
+    await run(hass, freezer, 45)
+    assert calls_placed(ha_sim) == [DEST, MUM]
+    assert [e["contact"] for e in ended(events)] == [None, "Mum"]
+    assert totals(hass, init_integration)[0] == 2
+
+
+# The event names the contact that was called.
+
+
+async def test_shared_number_event_names_the_contact_called(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Was a bug. Mum and Dad share the landline. ``call_contact Dad``
+    rings it, the response says ``answered_by: Dad``, but the
+    ``connectcall_call_ended`` event (and so the logbook line "Call to Mum
+    answered", and the Assist status tool) name Mum: ``_announce_end``
+    looks the name up by number (``contact_name``: the first contact with
+    it), not the contact that was called.
+
+    Fix: give the tracker the contact's name at the dial (kept in its
+    snapshot) and announce that; fall back to the number look-up for dial.
+
+    Found by a hostile review (round 3, on call_contact, the totals, the call-ended
+    event, the logbook and the Assist tools)."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await add_contact(hass, init_integration, name="Dad", number=MUM)
+    response = await call_contact(hass, contact="dad")
+    assert calls_placed(ha_sim) == [MUM]
+    await run(hass, freezer, 45)
+    assert response["attempts"] == [{"destination": MUM, "outcome": None}]
+    (event,) = ended(events)
+    line = describe(hass, event)
+    assert event["contact"] == "Dad", f"logbook: {line}"
+
+
+async def test_call_resumed_from_a_record_without_contact_names_it(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Was a bug (minor, an upgrade). A call to Mum left in progress by the
+    previous version (its record has no ``contact``, ``counted`` or
+    ``reported``) is resumed after the update: counted once, announced once
+    (held), but its ``connectcall_call_ended`` says ``contact: null``:
+    the previous version looked the name up by number at the end, this one
+    only takes it from the record, which the old one never wrote.
+
+    Fix: ``CallTracker.restore`` (or ``_resume``): without a ``contact`` key,
+    ``contact_name(entry, destination)``.
+
+    Found by a hostile review (round 4, on the third round's fixes)."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await call_contact(hass, contact="Mum")
+    await run(hass, freezer, 5)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    record = stored_call(hass_storage, init_integration)
+    for key in ("contact", "counted", "reported"):
+        record.pop(key)
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await run(hass, freezer, 45)
+    assert totals(hass, init_integration) == (1, TALKED)
+    assert [(e["destination"], e["contact"]) for e in ended(events)] == [(MUM, "Mum")]
+
+
+async def test_list_events_name_only_the_number_that_is_a_contact(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 4): an attack that held."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    ha_sim.server.scenarios[B] = "busy"
+    await dial(hass, destination=[B, "+31 6 1111 2222"])
+    await run(hass, freezer, 60)
+    seen = [(e["destination"], e["contact"], e["outcome"]) for e in ended(events)]
+    assert seen == [(B, None, "busy"), (MUM, "Mum", "answered")]
+
+
+async def test_event_keeps_the_name_at_the_dial_after_a_rename(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Pinned by a hostile review (round 4): an attack that held."""
+    events = async_capture_events(hass, EVENT_CALL_ENDED)
+    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await call_contact(hass, contact="Mum")
+    await run(hass, freezer, 5)
+    await reconfigure_contact(hass, init_integration, sub_id, name="Oma", number=MUM)
+    await run(hass, freezer, 45)
+    assert [e["contact"] for e in ended(events)] == ["Mum"]

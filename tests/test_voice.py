@@ -14,10 +14,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .conftest import SOURCE, RunningSimulator, second_account
-from .test_blueprints import BLUEPRINTS, run_clock
-from .test_contacts import MUM, add_contact
+from .helpers import BLUEPRINTS, MUM, MUM_AS_TYPED, add_contact, run_clock
 
-MUM_NUMBER = "+31611112222"  # MUM as saved
 MAMA_NUMBER = "0622223333"
 
 
@@ -31,7 +29,7 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
 @pytest.fixture
 async def voice(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Assist and an automation from voice_call_contact.yaml; Mum and Mama saved."""
-    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     await add_contact(hass, init_integration, name="Mama", number=MAMA_NUMBER)
     await setup_assist(hass)
     await use_voice_blueprint(hass)
@@ -96,9 +94,7 @@ async def test_call_mum_answered(
     speech = await say(hass, freezer, "call mum")
     # The saved name, not the word as heard.
     assert speech == "Calling Mum… Mum answered."
-    assert [(c.destination, c.source) for c in ha_sim.server.calls] == [
-        (MUM_NUMBER, SOURCE)
-    ]
+    assert [(c.destination, c.source) for c in ha_sim.server.calls] == [(MUM, SOURCE)]
 
 
 @pytest.mark.parametrize("sentence", ["bel mama op", "Bel Mama", "bel mama op."])
@@ -137,7 +133,7 @@ async def test_outcomes_spoken(
 ) -> None:
     ha_sim.server.default_scenario = scenario
     assert await say(hass, freezer, sentence, language=language) == expected
-    assert [c.destination for c in ha_sim.server.calls] == [MUM_NUMBER]
+    assert [c.destination for c in ha_sim.server.calls] == [MUM]
 
 
 @pytest.mark.usefixtures("voice")
@@ -191,7 +187,7 @@ async def test_account_input_limits_the_contacts(
     init_integration: MockConfigEntry,
 ) -> None:
     """With another account chosen, the first account's Mum is no contact."""
-    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     other = second_account(ha_sim, init_integration)
     other.add_to_hass(hass)
     assert await hass.config_entries.async_setup(other.entry_id)

@@ -1,0 +1,86 @@
+"""Following a call is bounded (CONTRACT.md, call safety): polls give up,
+stop past max_duration or 4 h, and a give-up counts per call."""
+
+from __future__ import annotations
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .conftest import RunningSimulator, assert_quiet, call_status, tick
+from .helpers import B, dial, hang_up
+
+
+async def test_give_up_counts_per_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await dial(hass)
+    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
+    for _ in range(31):
+        await tick(hass, freezer, 10)
+    assert call_status(hass, init_integration) == "status_unknown"
+    ha_sim.sim.faults.clear()
+    ha_sim.sim.add_fault("http_500", command="getStatus")
+    await dial(hass, destination=B)  # its first poll fails
+    assert call_status(hass, init_integration) == "unavailable"
+    # The last call's give-up does not carry over: followed on.
+    for _ in range(3):
+        await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "source_connected"
+
+
+async def test_unchanged_status_keeps_the_state(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await dial(hass)
+    ha_sim.sim.forced = (105, "NoChanges")
+    for _ in range(4):
+        await tick(hass, freezer)
+        assert call_status(hass, init_integration) == "source_alerting"
+    ha_sim.sim.forced = None
+    await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "destination_alerting"
+
+
+async def test_following_ends_after_max_duration_slack(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Answered, max_duration ran out, every hang-up fails: following ends
+    60 s later instead of polling forever."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass, max_duration=10)
+    ha_sim.sim.add_fault("http_500", 1000, command="hangUp")
+    for _ in range(8 + 10 + 59):  # answered at 8 s
+        await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "connected"
+    await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "status_unknown"
+    await assert_quiet(hass, freezer, ha_sim, 5)
+
+
+async def test_following_ends_4_hours_after_the_dial(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass)
+    for _ in range(24 * 6 - 1):
+        await tick(hass, freezer, 100)
+    assert call_status(hass, init_integration) == "connected"
+    await tick(hass, freezer, 100)
+    assert call_status(hass, init_integration) == "status_unknown"
+    await assert_quiet(hass, freezer, ha_sim, 5)
+    # The server never said the call ended: a hang-up still reaches it.
+    await hang_up(hass)
+    assert ha_sim.server.active_call() is None
