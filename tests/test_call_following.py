@@ -7,8 +7,15 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import RunningSimulator, assert_quiet, call_status, tick
-from .helpers import B, dial, hang_up
+from .conftest import (
+    RunningSimulator,
+    advance,
+    assert_quiet,
+    call_status,
+    settle,
+    tick,
+)
+from .helpers import B, dial, hang_up, since
 
 
 async def test_give_up_counts_per_call(
@@ -84,3 +91,38 @@ async def test_following_ends_4_hours_after_the_dial(
     # The server never said the call ended: a hang-up still reaches it.
     await hang_up(hass)
     assert ha_sim.server.active_call() is None
+
+
+async def test_a_slow_hang_up_at_the_bound_is_followed_by_a_poll(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A poll's bounds are judged at the time the poll began.
+
+    Answered at 8 s with max_duration 10: every hang-up fails until 72 s,
+    when one is accepted after 8 s on the wire (under REQUEST_TIMEOUT). At
+    72 s following had 6 s left (it stops at 8 + 10 + 60 = 78 s): the poll
+    goes on and shows the server's 4. Before the split the tick read the
+    clock once; the split read it again after the hang-up and gave the call
+    up as "status_unknown" ("outlasted its bounds") although our own
+    hang-up had just ended it. Found by the hostile review of the refactor.
+    """
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass, max_duration=10)
+    ha_sim.sim.add_fault("http_500", 1000, command="hangUp")
+    for _ in range(71):
+        await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "connected"
+    ha_sim.sim.faults.clear()
+    ha_sim.sim.delay = 8
+    ha_sim.sim.add_fault("slow", command="hangUp")
+    start = ha_sim.server.count()
+    await advance(hass, freezer, 1)  # the 72 s tick: the hang-up is due
+    for _ in range(8):
+        await advance(hass, freezer, 1)
+    await settle(hass)
+    assert since(ha_sim, start)[:1] == ["hangUp"]
+    assert "getStatus" in since(ha_sim, start)
+    assert call_status(hass, init_integration) == "hung_up"

@@ -1,8 +1,9 @@
-"""``codes.py`` and ``call.py`` need neither aiohttp nor Home Assistant.
+"""``codes.py`` and ``call.py`` need neither aiohttp nor Home Assistant;
+``session.py`` (with the client) needs no Home Assistant.
 
 Loaded by path in a fresh interpreter, under a stub parent package (the
-real ``__init__.py`` imports Home Assistant), with both made unimportable:
-a stray import anywhere in their chain fails this test.
+real ``__init__.py`` imports Home Assistant), with the named libraries made
+unimportable: a stray import anywhere in their chain fails this test.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import importlib.abc, importlib.util, sys, types
 
 class Blocked(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("aiohttp", "homeassistant"):
+        if name.split(".")[0] in sys.argv[2].split(","):
             raise ImportError(f"{name} is blocked")
         return None
 
@@ -28,7 +29,7 @@ sys.meta_path.insert(0, Blocked())
 package = types.ModuleType("stub")
 package.__path__ = [sys.argv[1]]
 sys.modules["stub"] = package
-for name in sys.argv[2:]:
+for name in sys.argv[3:]:
     spec = importlib.util.spec_from_file_location(
         f"stub.{name}", f"{sys.argv[1]}/{name}.py"
     )
@@ -45,9 +46,11 @@ print("loaded", sorted(m for m in sys.modules if m.startswith("stub.")))
 """
 
 
-def _load(*modules: str) -> subprocess.CompletedProcess[str]:
+def _load(
+    *modules: str, blocked: str = "aiohttp,homeassistant"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", _PROBE, str(PACKAGE), *modules],
+        [sys.executable, "-c", _PROBE, str(PACKAGE), blocked, *modules],
         capture_output=True,
         text=True,
         check=False,
@@ -61,8 +64,19 @@ def test_loads_without_aiohttp_and_home_assistant(modules: tuple[str, ...]) -> N
     assert "loaded" in run.stdout
 
 
-def test_the_probe_would_see_a_home_assistant_import() -> None:
-    """The block works: the coordinator (which needs both) fails to load."""
-    run = _load("codes", "const", "api")
+def test_the_session_keeper_loads_without_home_assistant() -> None:
+    run = _load("codes", "const", "api", "call", "session", blocked="homeassistant")
+    assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize(
+    ("modules", "blocked"),
+    [(("codes", "const", "api"), "aiohttp"), (("const", "storage"), "homeassistant")],
+)
+def test_the_probe_sees_a_blocked_import(
+    modules: tuple[str, ...], blocked: str
+) -> None:
+    """The block works: the client needs aiohttp, the storage Home Assistant."""
+    run = _load(*modules, blocked=blocked)
     assert run.returncode != 0
-    assert "aiohttp is blocked" in run.stderr
+    assert f"{blocked} is blocked" in run.stderr

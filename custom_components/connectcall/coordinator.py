@@ -23,11 +23,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .activity import CallActivity
-from .api import ConnectCallClient, ConnectCallError
+from .api import ConnectCallClient
 from .call import CallState, CallTotals
 from .const import DOMAIN, LOGGER
 from .ending import CallEnding
-from .errors import setup_error
+from .errors import setup_errors
 from .placing import CallPlacer
 from .plans import DialPlan, PlanRunner
 from .schedule import FollowedCall, PollSchedule
@@ -38,7 +38,7 @@ type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
 
 
 class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
-    """Places calls through the session keeper and follows them."""
+    """One account's line: its parts, what they share, the state published."""
 
     config_entry: ConnectCallConfigEntry
 
@@ -67,7 +67,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self.call_ids = 0
         self.shut_down = False
         self.activity = CallActivity(hass, entry)
-        self.plans = PlanRunner(self)
+        self.plans: PlanRunner[FollowedCall] = PlanRunner(self)
         self.placer = CallPlacer(self)
         self.schedule = PollSchedule(self)
         self.ending = CallEnding(self)
@@ -83,7 +83,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         return self.keeper.is_open
 
     @property
-    def busy(self) -> bool:
+    def occupied(self) -> bool:
         """A call not yet over, or a placement in flight (``CallLine``)."""
         return bool(
             self.placer.in_flight
@@ -93,7 +93,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     @property
     def call_in_progress(self) -> bool:
         """A call rings or talks, is being placed, or a list still goes on."""
-        return self.plans.in_progress or self.busy
+        return self.plans.in_progress or self.occupied
 
     def is_current(self, call: FollowedCall) -> bool:
         """``call`` is the one followed, not over, and this run goes on."""
@@ -106,12 +106,10 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         end it on a server that keeps one session per account.
         """
         await self.activity.async_load()
-        try:
+        # Unreachable: a stored GUID stays stored for the next attempt.
+        with setup_errors():
             if (resumed := await self.keeper.resume()) is None:
                 await self.client.verify()
-        except ConnectCallError as err:
-            # Unreachable: a stored GUID stays stored for the next attempt.
-            raise setup_error(err) from err
         if resumed is not None:
             self.schedule.resume(resumed)
 
@@ -131,7 +129,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     async def async_unconfirmed_end_still_up(self) -> bool:
         """Ask the server about a call over by our knowledge (``CallLine``)."""
-        return await self.ending.async_unconfirmed_end_still_up()
+        return await self.schedule.async_unconfirmed_end_still_up()
 
     def create_background_task(
         self, coro: Coroutine[Any, Any, None], name: str

@@ -11,11 +11,10 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from .api import PLACE_TIMEOUT, ConnectCallError
-from .codes import CODE_HUNG_UP, FINAL_STATUS_CODES, OUTCOME_ENDED
+from .codes import CODE_HUNG_UP, OUTCOME_ENDED
 from .const import LOGGER, SHUTDOWN_TIMEOUT
 from .errors import action_errors
 from .schedule import FollowedCall, now
-from .session import SessionLostError
 
 if TYPE_CHECKING:
     from .coordinator import ConnectCallCoordinator
@@ -80,34 +79,6 @@ class CallEnding:
                         await co.keeper.close(hang_up=False)
         except TimeoutError:
             LOGGER.debug("Could not end the session on shutdown in time")
-
-    async def async_unconfirmed_end_still_up(self) -> bool:
-        """Whether a call over by our own knowledge only is still up.
-
-        Given up after failing polls, or ended by a hang-up the server never
-        confirmed: the server is asked once. Unsure is "up": a keep dial
-        never cuts a call.
-        """
-        co = self._co
-        async with co.lock:
-            call = co.current
-            if (
-                call is None
-                or not call.tracker.over
-                or call.tracker.server_final
-                or not co.keeper.is_open
-            ):
-                return False
-            try:
-                status = await co.keeper.status()
-            except SessionLostError:
-                return False
-            except ConnectCallError:
-                return True
-            if status is None or status.code not in FINAL_STATUS_CODES:
-                return True
-            call.tracker.server_final = True
-            return False
 
     async def hang_up_locked(self, call: FollowedCall, outcome: str) -> None:
         """Hang up (lock held); raises and changes nothing when it fails."""

@@ -2,7 +2,8 @@
 
 Like ``peblar``'s exception handlers: the client (and the session keeper)
 raise their own exceptions; only this module turns them into translated
-Home Assistant errors, for actions, setup, polls and the flows.
+Home Assistant errors, for actions, setup, polls and the flows. The actions'
+input errors are made here too (a number the client's rules refuse is one).
 """
 
 from __future__ import annotations
@@ -71,16 +72,22 @@ def action_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
         raise translated(key, **placeholders) from err
 
 
-def setup_error(err: ConnectCallError) -> ConfigEntryAuthFailed | UpdateFailed:
+@contextlib.contextmanager
+def setup_errors() -> Iterator[None]:
     """The setup's probe or resume failed: reauth, or retry later."""
-    key, _ = _row(err)
-    if key == "auth_failed":
-        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
-    # Only an unreadable answer is told apart: the rest is "could not reach".
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key if key == "invalid_response" else "cannot_connect",
-    )
+    try:
+        yield
+    except ConnectCallError as err:
+        key, _ = _row(err)
+        if key == "auth_failed":
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key=key
+            ) from err
+        # Only an unreadable answer is told apart: the rest is "could not reach".
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=key if key == "invalid_response" else "cannot_connect",
+        ) from err
 
 
 def poll_error(err: ConnectCallError) -> UpdateFailed:

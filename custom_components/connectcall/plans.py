@@ -3,8 +3,8 @@
 ``build_plan`` checks an action's whole input (nothing is sent unless all of
 it is valid); ``PlanRunner`` works a plan through: one number after another
 until one answers, busy numbers again, in the caller or in the background,
-until a newer dial or a hang-up supersedes it. Placing, waiting and hanging
-up are the coordinator's (the ``CallLine`` it offers).
+until a newer dial or a hang-up supersedes it. Placing a call and waiting
+for its outcome are the coordinator's (the ``CallLine`` it offers).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class _Dial:
     generation: int | None = None
 
 
-class CallLine(Protocol):
+class CallLine[CallT](Protocol):
     """What a plan needs of the coordinator (a call is opaque to it)."""
 
     @property
@@ -100,13 +100,13 @@ class CallLine(Protocol):
         """The current call's state."""
 
     @property
-    def busy(self) -> bool:
+    def occupied(self) -> bool:
         """A call not yet over, or a placement in flight."""
 
-    async def async_place(self, plan: DialPlan, number: str) -> Any:
+    async def async_place(self, plan: DialPlan, number: str) -> CallT:
         """Place one call (hanging up one before), poll it once."""
 
-    async def async_wait(self, call: Any, bound: float) -> str:
+    async def async_wait(self, call: CallT, bound: float) -> str:
         """``answered`` or the call's outcome; hangs up when ``bound`` runs out."""
 
     async def async_unconfirmed_end_still_up(self) -> bool:
@@ -206,10 +206,10 @@ def checked_flag(data: dict[str, Any], field: str) -> bool:
     return value
 
 
-class PlanRunner:
+class PlanRunner[CallT]:
     """Works dial plans through, one at a time; a newer one supersedes."""
 
-    def __init__(self, line: CallLine) -> None:
+    def __init__(self, line: CallLine[CallT]) -> None:
         """Nothing runs until a plan does."""
         self._line = line
         self._plan_task: asyncio.Task[None] | None = None
@@ -245,7 +245,7 @@ class PlanRunner:
         dialled (checked before the first await: two such dials at once
         place one call). ``result`` holds what was tried when this raises.
         """
-        if keep_active_call and (self.in_progress or self._line.busy):
+        if keep_active_call and (self.in_progress or self._line.occupied):
             self._skipped(result)
             return
         dial = _Dial()
@@ -276,12 +276,12 @@ class PlanRunner:
 
     async def _dial_attempt(
         self, plan: DialPlan, number: str, result: DialResult
-    ) -> Any:
+    ) -> CallT:
         result.attempts.append({"destination": number, "outcome": None})
         return await self._line.async_place(plan, number)
 
     async def _run_plan(
-        self, plan: DialPlan, result: DialResult, call: Any, generation: int
+        self, plan: DialPlan, result: DialResult, call: CallT, generation: int
     ) -> None:
         """Follow the plan from its first call (already placed) to its outcome.
 
@@ -309,7 +309,7 @@ class PlanRunner:
             call = await self._dial_attempt(plan, numbers[index], result)
 
     async def _run_plan_in_background(
-        self, plan: DialPlan, result: DialResult, call: Any, generation: int
+        self, plan: DialPlan, result: DialResult, call: CallT, generation: int
     ) -> None:
         try:
             await self._run_plan(plan, result, call, generation)

@@ -20,7 +20,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import ConnectCallError
 from .call import CallTracker
-from .codes import CODE_HUNG_UP, CODE_UNKNOWN
+from .codes import CODE_HUNG_UP, CODE_UNKNOWN, FINAL_STATUS_CODES
 from .const import CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL, DOMAIN, LOGGER
 from .contacts import contact_name
 from .errors import poll_error
@@ -139,25 +139,57 @@ class PollSchedule:
         )
 
     async def _tick(self, call: FollowedCall) -> None:
-        """A poll on the grid: enforce the call's bounds, then ask the server."""
-        co, tracker = self._co, call.tracker
-        if tracker.due_hang_up(now()) is not None:
+        """A poll on the grid: enforce the call's bounds, then ask the server.
+
+        The bounds are judged at the time the tick began: a slow hang-up at
+        ``max_duration`` must not make the call look as if it outlasted them.
+        """
+        co, tracker, at = self._co, call.tracker, now()
+        if tracker.due_hang_up(at) is not None:
             async with co.lock:
                 # Checked again under the lock: a dial may have replaced the
                 # call (its hang-up would end the new one), or a shutdown begun.
-                outcome = tracker.due_hang_up(now())
+                outcome = tracker.due_hang_up(at)
                 if co.is_current(call) and outcome is not None:
                     try:
                         await co.ending.hang_up_locked(call, outcome)
                     except ConnectCallError as err:
                         # Retried at the next poll: the call stays followed.
                         LOGGER.debug("Hang-up at the call's bound failed: %s", err)
-        if tracker.follow_expired(now()) and not tracker.over:
+        if tracker.follow_expired(at) and not tracker.over:
             LOGGER.warning("Stopped following a call that outlasted its bounds")
-            tracker.end_locally(CODE_UNKNOWN, now())
+            tracker.end_locally(CODE_UNKNOWN, at)
             co.publish(call)
             return
         await self.poll_now(call)
+
+    async def async_unconfirmed_end_still_up(self) -> bool:
+        """Whether a call over by our own knowledge only is still up.
+
+        Given up after failing polls, or ended by a hang-up the server never
+        confirmed: the server is asked once. Unsure is "up": a keep dial
+        never cuts a call.
+        """
+        co = self._co
+        async with co.lock:
+            call = co.current
+            if (
+                call is None
+                or not call.tracker.over
+                or call.tracker.server_final
+                or not co.keeper.is_open
+            ):
+                return False
+            try:
+                status = await co.keeper.status()
+            except SessionLostError:
+                return False
+            except ConnectCallError:
+                return True
+            if status is None or status.code not in FINAL_STATUS_CODES:
+                return True
+            call.tracker.server_final = True
+            return False
 
     async def poll_again(self, call: FollowedCall) -> None:
         """Poll at once after an action changed the call; the grid goes on."""
