@@ -16,14 +16,16 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_expose_entity,
 )
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
-from homeassistant.core import Context, Event, HomeAssistant, callback
+from homeassistant.core import Context, Event, HomeAssistant, ServiceCall, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er, llm
+from homeassistant.helpers import device_registry as dr, entity_registry as er, llm
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    async_mock_service,
 )
 
 from custom_components.connectcall.const import DOMAIN
@@ -367,3 +369,66 @@ async def use(hass: HomeAssistant, name: str, **args: Any) -> llm.ToolResult:
     """Call a tool as an agent does: through the Assist API's instance."""
     api, _ = await our_tools(hass)
     return await api.async_call_tool(llm.ToolInput(tool_name=name, tool_args=args))
+
+
+# Automations: the triggers and conditions as a user sets them up.
+
+CHECK = "connectcall_test_check"  # the event that runs the condition checks
+
+
+async def set_up_automations(
+    hass: HomeAssistant, automations: dict[str, dict[str, Any]]
+) -> list[ServiceCall]:
+    """Automations by alias: their triggers (default: the event ``CHECK``)
+    and conditions; each run records its alias and its trigger's data."""
+    runs = async_mock_service(hass, "test", "record")
+    config = [
+        {
+            "alias": alias,
+            "triggers": spec.get(
+                "triggers", [{"trigger": "event", "event_type": CHECK}]
+            ),
+            "conditions": spec.get("conditions", []),
+            "actions": [
+                {
+                    "action": "test.record",
+                    "data": {"alias": alias, "trigger": "{{ trigger }}"},
+                }
+            ],
+        }
+        for alias, spec in automations.items()
+    ]
+    assert await async_setup_component(hass, "automation", {"automation": config})
+    await hass.async_block_till_done()
+    return runs
+
+
+def ran(runs: list[ServiceCall], alias: str) -> list[dict[str, Any]]:
+    """The trigger data of each run of the automation ``alias``."""
+    return [dict(run.data["trigger"]) for run in runs if run.data["alias"] == alias]
+
+
+async def check(hass: HomeAssistant, runs: list[ServiceCall], alias: str) -> bool:
+    """Fire ``CHECK``: whether ``alias``'s conditions let it run."""
+
+    def count() -> int:
+        return sum(run.data["alias"] == alias for run in runs)
+
+    before = count()
+    hass.bus.async_fire(CHECK)
+    await hass.async_block_till_done()
+    return count() > before
+
+
+def device_of(
+    hass: HomeAssistant, entry: MockConfigEntry, subentry_id: str | None = None
+) -> str:
+    """The device ID of the account, or of its contact ``subentry_id``."""
+    identifier = (
+        entry.entry_id if subentry_id is None else f"{entry.entry_id}_{subentry_id}"
+    )
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, identifier), entry.entry_id
+    )
+    assert device is not None
+    return device.id

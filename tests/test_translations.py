@@ -11,8 +11,10 @@ from typing import Any
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
-from custom_components.connectcall.codes import CALL_STATES
+from custom_components.connectcall.codes import CALL_STATES, OUTCOMES
+from custom_components.connectcall.condition import CONDITIONS
 from custom_components.connectcall.event import EVENT_TYPES
+from custom_components.connectcall.trigger import TRIGGERS
 
 ROOT = Path(__file__).parent.parent / "custom_components" / "connectcall"
 LANGUAGES = ("en", "nl")
@@ -167,6 +169,38 @@ def test_icons_cover_states_and_services() -> None:
     assert set(event) == set(EVENT_TYPES)
     services = load_yaml_dict(ROOT / "services.yaml")
     assert set(icons["services"]) == set(services)
+
+
+def _described(name: str) -> dict[str, Any]:
+    """triggers.yaml or conditions.yaml without its anchors (``.name``)."""
+    return {
+        key: spec
+        for key, spec in load_yaml_dict(ROOT / f"{name}.yaml").items()
+        if not key.startswith(".")
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_trigger_condition_and_field(language: str) -> None:
+    strings = _load(language)
+    for section, code in (("triggers", TRIGGERS), ("conditions", CONDITIONS)):
+        described = _described(section)
+        assert set(described) == set(code) == set(strings[section])
+        for key, spec in described.items():
+            assert strings[section][key]["name"]
+            assert strings[section][key]["description"]
+            fields = strings[section][key].get("fields", {})
+            assert set(fields) == set(spec.get("fields", {}))
+            for field in spec.get("fields", {}).values():
+                options = field["selector"]["select"]["options"]
+                assert sorted(options) == sorted(OUTCOMES)
+    assert set(strings["selector"]["outcome"]["options"]) == set(OUTCOMES)
+
+
+def test_icons_cover_triggers_and_conditions() -> None:
+    icons = json.loads((ROOT / "icons.json").read_text())
+    assert set(icons["triggers"]) == set(_described("triggers"))
+    assert set(icons["conditions"]) == set(_described("conditions"))
 
 
 def test_service_limits_match_the_ui() -> None:

@@ -28,7 +28,7 @@ from .const import (
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
-from .storage import session_store, totals_store
+from .storage import outcomes_store, session_store, totals_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
@@ -101,6 +101,7 @@ async def async_remove_entry(
             LOGGER.debug("Could not end the removed account's session in time")
     await store.async_remove()
     await totals_store(hass, entry.entry_id).async_remove()
+    await outcomes_store(hass, entry.entry_id).async_remove()
 
 
 def _client(hass: HomeAssistant, entry: ConnectCallConfigEntry) -> ConnectCallClient:

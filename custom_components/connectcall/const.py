@@ -31,6 +31,9 @@ ATTR_RESPOND_ON_ERROR: Final = "respond_on_error"
 
 # Fired once per finished call (CONTRACT.md); the logbook describes it.
 EVENT_CALL_ENDED: Final = "connectcall_call_ended"
+# Inside Home Assistant only: a call of any account started, was answered or
+# ended (``activity.CallMilestone``); the triggers listen to it.
+SIGNAL_CALL_MILESTONE: Final = "connectcall_call_milestone"
 
 DEFAULT_MODE: Final = CallMode.SOURCE_FIRST
 DEFAULT_POLL_INTERVAL: Final = 1.0

@@ -108,7 +108,11 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         await self.activity.async_load()
         # Unreachable: a stored GUID stays stored for the next attempt.
         with setup_errors():
-            if (resumed := await self.keeper.resume()) is None:
+            resumed = await self.keeper.resume()
+            if (found := self.keeper.found_over) is not None:
+                # Before the probe: its session is closed, a retry finds none.
+                self.activity.found_over(found)
+            if resumed is None:
                 await self.client.verify()
         if resumed is not None:
             self.schedule.resume(resumed)

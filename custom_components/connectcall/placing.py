@@ -93,7 +93,7 @@ class CallPlacer:
                 tracker.status(settled.code, settled.message, now())
             call = co.schedule.follow(tracker, counted=not settling)
             if call.counted:
-                co.activity.dialled()
+                co.activity.dialled(call)
             # The base of the first poll's state, published by that poll.
             co.data = call.tracker.state
         await co.schedule.poll_now(call)

@@ -52,12 +52,15 @@ class FollowedCall:
     # Its end was accounted for: talk time counted and announced, once. Also
     # set for a call found by its session alone (counted by an earlier run).
     reported: bool = False
+    # Its answer was announced (the call_answered trigger), once.
+    answer_reported: bool = False
 
     def snapshot(self) -> dict[str, Any]:
-        """The tracker's snapshot and what was counted, for a restart."""
+        """The tracker's snapshot and what was announced, for a restart."""
         return self.tracker.snapshot() | {
             "counted": self.counted,
             "reported": self.reported,
+            "answer_reported": self.answer_reported,
         }
 
     def cancel_timer(self) -> None:
@@ -76,7 +79,12 @@ class PollSchedule:
         self._api_down = False
 
     def follow(
-        self, tracker: CallTracker, *, counted: bool, reported: bool = False
+        self,
+        tracker: CallTracker,
+        *,
+        counted: bool,
+        reported: bool = False,
+        answer_reported: bool = False,
     ) -> FollowedCall:
         """Make ``tracker`` the current call, on a poll grid from now."""
         co = self._co
@@ -86,7 +94,12 @@ class PollSchedule:
             co.config_entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
         )
         call = FollowedCall(
-            tracker, co.hass.loop.time(), interval, counted=counted, reported=reported
+            tracker,
+            co.hass.loop.time(),
+            interval,
+            counted=counted,
+            reported=reported,
+            answer_reported=answer_reported,
         )
         co.current = call
         co.keeper.track(call.snapshot())
@@ -114,6 +127,9 @@ class PollSchedule:
             # A call known only by its session (its record was over, or
             # written by an older version) was accounted for by its own run.
             reported=record is None or record.get("reported", False),
+            # Recorded by an older version: an answer it knew, it announced.
+            answer_reported=record is None
+            or record.get("answer_reported", record.get("answered") is not None),
         )
         co.data = tracker.state
         self.schedule(call)

@@ -131,6 +131,9 @@ class SessionKeeper:
         self._call: dict[str, Any] | None = None
         self._seen_status: CallStatus | None = None
         self._store = store
+        # The call the last run left, found over by ``resume`` (its final
+        # status and record): its end is still to be reported.
+        self.found_over: Resumed | None = None
 
     @property
     def is_open(self) -> bool:
@@ -342,6 +345,9 @@ class SessionKeeper:
             LOGGER.info("Following the call left in progress by the last run")
             self._session, self._call = session, stored.get("call")
             return Resumed(status, self._call)
+        if status is not None:
+            # A final status of the stored call's own (see above).
+            self.found_over = Resumed(status, stored.get("call"))
         LOGGER.info("Ending the login session left open by the last run")
         await self.client.close(session, hang_up=status is None)
         await self._store.async_save({})

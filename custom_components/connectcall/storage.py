@@ -18,3 +18,8 @@ def session_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
 def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """The account's call totals."""
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.totals")
+
+
+def outcomes_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """How the account's last calls ended (private: it names the numbers)."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outcomes", private=True)
