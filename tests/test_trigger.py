@@ -25,7 +25,14 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.connectcall.const import EVENT_CALL_ENDED
 
-from .conftest import DEST, RunningSimulator, add_second_account, advance, tick
+from .conftest import (
+    DEST,
+    RunningSimulator,
+    add_second_account,
+    advance,
+    entity_id_of,
+    tick,
+)
 from .helpers import (
     MUM,
     MUM_AS_TYPED,
@@ -477,3 +484,35 @@ async def test_a_call_found_over_at_a_reload_ends_at_once(
         (B, "busy")
     ]
     assert ha_sim.server.sessions == {}
+
+
+async def test_an_entity_target_stands_for_its_device(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The editor's target picker offers entities next to devices: the
+    account's Call event entity picks the account's calls. (Accepted and
+    then never firing was found by the hostile review.)"""
+    call_entity = entity_id_of(hass, init_integration, "event", "call")
+    with caplog.at_level(logging.ERROR):
+        runs = await set_up_automations(
+            hass,
+            {
+                "entity": {
+                    "triggers": [
+                        {
+                            "trigger": "connectcall.call_ended",
+                            "target": {"entity_id": call_entity},
+                        }
+                    ]
+                }
+            },
+        )
+    assert call_entity not in caplog.text  # accepted
+    await dial(hass)
+    await run(hass, freezer, 45)
+    assert calls_placed(ha_sim) == [DEST]
+    assert len(ran(runs, "entity")) == 1

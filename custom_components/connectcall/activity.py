@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util.signal_type import SignalType
 
+from .api import CallStatus
 from .call import CallState, CallTotals
 from .codes import (
     FUNDS_CODES,
@@ -159,19 +161,15 @@ class CallActivity:
         record, status = found.call, found.status
         if (
             record is None
-            or status is None
             # Counted and announced by the run that followed it.
             or record.get("reported", False)
             # A connect that never showed a status: maybe never placed.
             or not record.get("counted", True)
         ):
             return
-        outcome = (
-            OUTCOME_ANSWERED
-            if record.get("answered") is not None
-            else UNANSWERED_OUTCOMES.get(status.code, OUTCOME_FAILED)
-        )
-        self._remember(record.get("destination"), outcome, now())
+        outcome = _outcome_found(record, status)
+        if outcome is not None:
+            self._remember(record.get("destination"), outcome, now())
         milestone = CallMilestone(
             kind=MILESTONE_ENDED,
             config_entry_id=self._entry.entry_id,
@@ -181,13 +179,31 @@ class CallActivity:
             outcome=outcome,
         )
 
+        entry = self._entry
+
         @callback
-        def _announce(hass: HomeAssistant) -> None:
-            async_dispatcher_send(hass, CALL_MILESTONE, milestone)
+        def _announce() -> None:
+            async_dispatcher_send(self._hass, CALL_MILESTONE, milestone)
+
+        @callback
+        def _once_loaded(_: HomeAssistant) -> None:
+            # An automation may act on it with this account's actions: not
+            # before the entry is loaded (at a reload, at a setup retry).
+            if entry.state is ConfigEntryState.LOADED:
+                _announce()
+                return
+
+            @callback
+            def _on_state() -> None:
+                if entry.state is ConfigEntryState.LOADED:
+                    remove()
+                    _announce()
+
+            remove = entry.async_on_state_change(_on_state)
 
         # Not tied to this setup: should it fail after this (the probe), a
         # retry finds the session closed and the end would never be told.
-        async_at_started(self._hass, _announce)
+        async_at_started(self._hass, _once_loaded)
 
     def _remember(self, number: str | None, outcome: str, ended: float) -> None:
         """The last outcome of the account and of the number called."""
@@ -270,3 +286,23 @@ class CallActivity:
                 duration=duration,
             ),
         )
+
+
+# Final codes that end an answered call as well as one hung up before the
+# answer: without a recorded answer, the outcome of a call found over at
+# start-up cannot be told from them.
+_AMBIGUOUS_ENDS: Final = frozenset({4, 30, 31})
+
+
+def _outcome_found(record: dict[str, Any], status: CallStatus | None) -> str | None:
+    """The outcome of a call found over at start-up; None: unknown.
+
+    Its session gone (no status) or a code any call may end with (4, 30, 31)
+    tell nothing: the call may have been answered while Home Assistant was
+    stopped. Unknown outcomes match no outcome filter and are not remembered.
+    """
+    if record.get("answered") is not None:
+        return OUTCOME_ANSWERED
+    if status is None or status.code in _AMBIGUOUS_ENDS:
+        return None
+    return UNANSWERED_OUTCOMES.get(status.code, OUTCOME_FAILED)

@@ -345,9 +345,9 @@ class SessionKeeper:
             LOGGER.info("Following the call left in progress by the last run")
             self._session, self._call = session, stored.get("call")
             return Resumed(status, self._call)
-        if status is not None:
-            # A final status of the stored call's own (see above).
-            self.found_over = Resumed(status, stored.get("call"))
+        # Over (a final status of its own), or its session gone: the stored
+        # call's end is still to be told.
+        self.found_over = Resumed(status, stored.get("call"))
         LOGGER.info("Ending the login session left open by the last run")
         await self.client.close(session, hang_up=status is None)
         await self._store.async_save({})

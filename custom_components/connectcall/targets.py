@@ -13,7 +13,11 @@ from typing import Final
 
 from homeassistant.const import CONF_OPTIONS, CONF_TARGET
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.target import (
     TargetSelection,
     async_extract_referenced_entity_ids,
@@ -58,15 +62,23 @@ class Targeted:
 
 
 def validate_target(hass: HomeAssistant, target: ConfigType | None) -> None:
-    """Every device named must be a Connect Call account or contact."""
-    registry = dr.async_get(hass)
-    for device_id in TargetSelection(target or {}).device_ids:
-        device = registry.async_get(device_id)
+    """Every device or entity named must be a Connect Call account's or contact's."""
+    selection = TargetSelection(target or {})
+    devices = dr.async_get(hass)
+    for device_id in selection.device_ids:
+        device = devices.async_get(device_id)
         if device is None or not any(
             domain == DOMAIN for domain, _ in device.identifiers
         ):
             raise probatio.Invalid(
                 f"Device {device_id} is not a Connect Call account or contact"
+            )
+    entities = er.async_get(hass)
+    for entity_id in selection.entity_ids:
+        entity = entities.async_get(entity_id)
+        if entity is None or entity.platform != DOMAIN or entity.device_id is None:
+            raise probatio.Invalid(
+                f"Entity {entity_id} is not a Connect Call account's or contact's"
             )
 
 
@@ -79,7 +91,16 @@ def targeted(hass: HomeAssistant, target: ConfigType | None) -> Targeted | None:
     accounts: set[str] = set()
     contacts: set[tuple[str, str]] = set()
     selected = async_extract_referenced_entity_ids(hass, selection)
-    for device_id in selected.referenced_devices:
+    entities = er.async_get(hass)
+    # An entity stands for its device (a contact's Call button: the contact).
+    device_ids = set(selected.referenced_devices) | {
+        entity.device_id
+        for entity_id in selected.referenced | selected.indirectly_referenced
+        if (entity := entities.async_get(entity_id)) is not None
+        and entity.platform == DOMAIN
+        and entity.device_id is not None
+    }
+    for device_id in device_ids:
         device = registry.async_get(device_id)
         if device is None:
             continue  # removed since the automation was set up
