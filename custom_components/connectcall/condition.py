@@ -5,17 +5,14 @@ A target picks accounts and contacts (``targets.py``); none: every account.
 
 from __future__ import annotations
 
-from typing import ClassVar, Unpack
+from typing import Unpack
 
-from homeassistant.const import CONF_TARGET
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.condition import (
     Condition,
     ConditionCheckParams,
     ConditionConfig,
 )
-from homeassistant.helpers.typing import ConfigType
-import probatio
 
 from .activity import LastOutcome
 from .const import DOMAIN
@@ -23,26 +20,14 @@ from .coordinator import ConnectCallConfigEntry
 from .targets import (
     ATTR_OUTCOME,
     OUTCOME_SCHEMA,
-    PLAIN_SCHEMA,
     Targeted,
+    TargetedConfig,
     targeted,
-    validate_target,
 )
 
 
-class CallCondition(Condition):
+class CallCondition(TargetedConfig, Condition):
     """A condition on the targeted accounts' calls."""
-
-    schema: ClassVar[probatio.Schema] = PLAIN_SCHEMA
-
-    @classmethod
-    async def async_validate_config(
-        cls, hass: HomeAssistant, config: ConfigType
-    ) -> ConfigType:
-        """Options as the condition allows; devices of this integration only."""
-        config = cls.schema(config)
-        validate_target(hass, config.get(CONF_TARGET))
-        return config
 
     def __init__(self, hass: HomeAssistant, config: ConditionConfig) -> None:
         """The target is resolved at each check: areas and contacts change."""

@@ -9,7 +9,7 @@ were placed. No target: every account.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from homeassistant.const import CONF_OPTIONS, CONF_TARGET
 from homeassistant.core import HomeAssistant
@@ -112,3 +112,18 @@ def targeted(hass: HomeAssistant, target: ConfigType | None) -> Targeted | None:
         elif (subentry := entry.subentries.get(device.config_subentry_id)) is not None:
             contacts.add((entry.entry_id, subentry.data[CONF_NUMBER]))
     return Targeted(frozenset(accounts), frozenset(contacts))
+
+
+class TargetedConfig:
+    """The config check the triggers and the conditions share (a mixin)."""
+
+    schema: ClassVar[probatio.Schema] = PLAIN_SCHEMA
+
+    @classmethod
+    async def async_validate_config(
+        cls, hass: HomeAssistant, config: ConfigType
+    ) -> ConfigType:
+        """Options as the schema allows; devices of this integration only."""
+        config = cls.schema(config)
+        validate_target(hass, config.get(CONF_TARGET))
+        return config

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from homeassistant.const import CONF_TARGET
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.trigger import (
@@ -18,8 +17,6 @@ from homeassistant.helpers.trigger import (
     TriggerConfig,
     TriggerNotTriggeredReporter,
 )
-from homeassistant.helpers.typing import ConfigType
-import probatio
 
 from .activity import (
     CALL_MILESTONE,
@@ -31,26 +28,15 @@ from .activity import (
 from .targets import (
     ATTR_OUTCOME,
     OUTCOME_SCHEMA,
-    PLAIN_SCHEMA,
+    TargetedConfig,
     targeted,
-    validate_target,
 )
 
 
-class CallTrigger(Trigger):
+class CallTrigger(TargetedConfig, Trigger):
     """Fires when a targeted call reaches the trigger's milestone."""
 
     milestone: ClassVar[str]
-    schema: ClassVar[probatio.Schema] = PLAIN_SCHEMA
-
-    @classmethod
-    async def async_validate_config(
-        cls, hass: HomeAssistant, config: ConfigType
-    ) -> ConfigType:
-        """Options as the milestone allows; devices of this integration only."""
-        config = cls.schema(config)
-        validate_target(hass, config.get(CONF_TARGET))
-        return config
 
     def __init__(self, hass: HomeAssistant, config: TriggerConfig) -> None:
         """The target is resolved at each call: areas and contacts change."""
