@@ -1,8 +1,9 @@
 """The API client's share of call safety (CONTRACT.md "Call safety").
 
 ``login`` with numbers and ``connect`` are sent at most once: aiohttp's own
-re-send of a GET after a dropped connection is off for them, and nothing is
-retried after a time-out, a drop or an HTTP error. They wait up to the place
+re-send of a GET after a dropped connection (a clean close, or a reset: TCP
+RST, which aiohttp raises as ``ClientOSError``) is off for them, and nothing
+is retried after a time-out, a drop or an HTTP error. They wait up to the place
 timeout, other requests the request timeout. Answers are read whole, however
 they are chunked, and capped. Real HTTP to the simulator on 127.0.0.1.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiohttp import ClientConnectionError, ClientSession, web
+from aiohttp import ClientConnectionError, ClientError, ClientSession, web
 import pytest
 
 from custom_components.connectcall.api import (
@@ -88,6 +89,7 @@ async def session_for(
     [
         pytest.param("drop_after", True, id="drop-after-acting"),
         pytest.param("drop", False, id="drop-before-acting"),
+        pytest.param("reset_after", True, id="reset-after-acting"),
     ],
 )
 async def test_dropped_placing_request_is_not_resent(
@@ -103,37 +105,65 @@ async def test_dropped_placing_request_is_not_resent(
     simulator.sim.add_fault(fault, command=command)
     with pytest.raises(ConnectCallConnectionError) as err:
         await place(client, command, session)
+    # The client's own error, never aiohttp's (nor one that quotes the URL).
     assert type(err.value) is ConnectCallConnectionError
+    assert not isinstance(err.value, ClientError)
     assert err.value.sent is True  # the server may have placed the call
     assert PASSWORD not in str(err.value)
     assert err.value.__cause__ is None
+    if fault == "reset_after":
+        assert str(err.value) in (
+            "Connection failed (ClientOSError)",
+            "Connection failed (ClientConnectionResetError)",
+        )
     # Exactly one request reached the server, and at most one call.
     assert faults(simulator, command) == [fault]
+    assert not simulator.sim.faults
     assert len(simulator.server.calls) == calls_before + acted
     if acted:
-        assert simulator.server.requests[-1].code in (100, 103)
+        assert simulator.server.requests[-1].code == (
+            103 if command == "login" else 100
+        )
     assert client.request_count == sent_before + 1
     assert client.error_count == 1
 
 
+@pytest.mark.parametrize("fault", ["drop_after", "reset_after"])
 async def test_aiohttp_resends_a_dropped_get_status(
-    client: ConnectCallClient, simulator: RunningSimulator
+    client: ConnectCallClient, simulator: RunningSimulator, fault: str
 ) -> None:
     """The control: a GET that places nothing IS re-sent after the same drop."""
     session = await client.login(DST, SRC, MODE)
-    simulator.sim.add_fault("drop_after", command="getStatus")
+    simulator.sim.add_fault(fault, command="getStatus")
     status = await client.get_status(session)
     assert status is not None
     assert status.code == 27
-    assert faults(simulator, "getStatus") == ["drop_after", None]
+    assert faults(simulator, "getStatus") == [fault, None]
+    assert len(simulator.server.calls) == 1
     assert client.error_count == 0
 
 
-async def test_plain_get_of_the_login_url_is_resent(
+async def test_reset_reaches_aiohttp_as_client_os_error(
     simulator: RunningSimulator, http: ClientSession
 ) -> None:
+    """A reset on both tries: aiohttp's own error is ``ClientOSError``, not
+    ``ServerDisconnectedError`` (what a clean close raises)."""
+    simulator.sim.add_fault("reset_after", count=2, command="getStatus")
+    url = f"{simulator.url}connectcall.aspx"
+    with pytest.raises(ClientError) as err:
+        async with http.get(url, params={"guid": "x", "cmd": "getStatus"}):
+            pass
+    assert type(err.value).__name__ in ("ClientOSError", "ClientConnectionResetError")
+    assert isinstance(err.value.__cause__, ConnectionResetError)
+    assert faults(simulator, "getStatus") == ["reset_after", "reset_after"]
+
+
+@pytest.mark.parametrize("fault", ["drop_after", "reset_after"])
+async def test_plain_get_of_the_login_url_is_resent(
+    simulator: RunningSimulator, http: ClientSession, fault: str
+) -> None:
     """Without the client's guard, one dropped login GET places two calls."""
-    simulator.sim.add_fault("drop_after", command="login")
+    simulator.sim.add_fault(fault, command="login")
     params = {
         "login": USERNAME,
         "password": PASSWORD,
@@ -144,7 +174,7 @@ async def test_plain_get_of_the_login_url_is_resent(
     async with http.get(f"{simulator.url}connectcall.aspx", params=params) as resp:
         assert resp.status == 200
         assert b"<code>103</code>" in await resp.read()
-    assert faults(simulator, "login") == ["drop_after", None]
+    assert faults(simulator, "login") == [fault, None]
     assert len(simulator.server.calls) == 2
 
 
