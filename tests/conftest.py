@@ -19,7 +19,7 @@ from hypothesis import settings
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
+    async_fire_time_changed_exact,
 )
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
@@ -180,9 +180,13 @@ async def settle(hass: HomeAssistant) -> None:
 async def tick(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 1
 ) -> None:
-    """Move time on, fire what is due, wait for the polls it started."""
+    """Move time on, fire what is due, wait for the polls it started.
+
+    Exact: the plain helper moves a time in the first half of a second to
+    its middle, firing a timer up to 0.5 s early (the cadence's are 0.5 s).
+    """
     freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
+    async_fire_time_changed_exact(hass)
     await settle(hass)
 
 
@@ -195,7 +199,7 @@ async def advance(
     or slow answer): ``block_till_done`` would wait for it on a frozen clock.
     """
     freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
+    async_fire_time_changed_exact(hass)
     for _ in range(100):
         await asyncio.sleep(0)
 

@@ -9,12 +9,23 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from .conftest import DEST, RunningSimulator, assert_quiet, entity_id_of, state_of, tick
 
 
-async def test_whole_call_each_state_within_one_poll(
+def poll_times(sim: RunningSimulator) -> list[float]:
+    """When the server got each getStatus, in seconds after the last call began."""
+    started = sim.server.calls[-1].started
+    return [
+        round(r.at - started, 1)
+        for r in sim.server.requests
+        if r.command == "getStatus"
+    ]
+
+
+async def test_whole_call_each_state_at_its_cadence(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
+    """Every state while it rings; the end of a quiet talk within 3 s."""
     entity_id = entity_id_of(hass, init_integration, "sensor", "call_status")
     assert state_of(hass, entity_id).state == "idle"
     assert ha_sim.server.count() == 1  # the probe, no call
@@ -32,9 +43,9 @@ async def test_whole_call_each_state_within_one_poll(
     for second in range(1, 46):
         await tick(hass, freezer)
         state = state_of(hass, entity_id)
-        # The sensor shows what the server says at this second: no lag.
-        code = call.status(call.started + second)
-        assert state.attributes["status_code"] == code
+        if second <= 11:
+            # Ringing and just answered: what the server says at this second.
+            assert state.attributes["status_code"] == call.status(call.started + second)
         seen.append(state.state)
     assert seen[:9] == [
         "source_alerting",
@@ -47,12 +58,14 @@ async def test_whole_call_each_state_within_one_poll(
         "destination_connected",
         "connected",
     ]
-    assert seen[-1] == "destination_ended"
+    # The destination hangs up at 39 s; polled every 3 s, it shows at 41 s.
+    assert seen[37:41] == ["connected", "connected", "connected", "destination_ended"]
     assert state_of(hass, entity_id).attributes["status_message"] == (
         "Destination number ended the call"
     )
-    # One getStatus per second from the dial to the final state, then none.
-    assert ha_sim.server.count("getStatus") == 40
+    # Fast (every 0.5 s, on these 1 s ticks every tick) from the dial until
+    # 2 s after the answer's last change (9 at 9 s), then every 3 s; none after.
+    assert poll_times(ha_sim) == [*range(12), *range(14, 42, 3)]
     await assert_quiet(hass, freezer, ha_sim, 30)
 
 
@@ -62,12 +75,15 @@ async def test_poll_interval_option(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
+    """At 3 s: every 1.5 s while it rings and 6 s after a change, then every 9 s."""
     hass.config_entries.async_update_entry(
         init_integration, options=dict(init_integration.options) | {"poll_interval": 3}
     )
     await hass.services.async_call(
         "connectcall", "dial", {"destination": DEST}, blocking=True
     )
-    for _ in range(9):
+    for _ in range(45):
         await tick(hass, freezer)
-    assert ha_sim.server.count("getStatus") == 4  # t=0, 3, 6, 9
+    # 1.5 s apart on 1 s ticks: every other second. 9 shows at 10 s; fast
+    # until 6 s after it, then 9 s apart until the end (39 s) shows.
+    assert poll_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]

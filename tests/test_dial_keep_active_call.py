@@ -176,7 +176,9 @@ async def test_keep_dial_never_cuts_a_call_only_given_up_locally(
     assert call_status(hass, init_integration) == "connected"
     # getStatus fails for more than the 5-minute give-up; the call goes on.
     ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
-    for _ in range(31):
+    # Failing polls back off to one per 30 s: given up at the first failure
+    # 5 min after the first one.
+    for _ in range(34):
         await tick(hass, freezer, 10)
     assert call_status(hass, init_integration) == "status_unknown"
     ha_sim.sim.faults.clear()
@@ -310,7 +312,9 @@ async def test_a_given_up_call_the_server_ended_does_not_block_the_next(
     for _ in range(12):
         await tick(hass, freezer)
     ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
-    for _ in range(31):
+    # Failing polls back off to one per 30 s: given up at the first failure
+    # 5 min after the first one.
+    for _ in range(34):
         await tick(hass, freezer, 10)
     assert call_status(hass, init_integration) == "status_unknown"
     ha_sim.sim.faults.clear()

@@ -31,7 +31,7 @@ from .conftest import (
     state_of,
     tick,
 )
-from .helpers import dial, dial_waiting, record_events
+from .helpers import TALKED, dial, dial_waiting, record_events
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ async def test_ended_duration_is_seconds_talked(
     await dial(hass)  # answered (29) at 8 s, destination ends at 39 s
     for _ in range(45):
         await tick(hass, freezer)
-    assert log.events[-1]["duration"] == 31.0
+    assert log.events[-1]["duration"] == TALKED
 
 
 async def test_ring_timeout_event_is_no_answer(

@@ -84,12 +84,13 @@ async def test_fault_burst_mid_call(
     await dial(hass)
     # drop: aiohttp retries a GET once on a dropped connection, so 2 per poll.
     ha_sim.sim.add_fault(fault, 10 if fault == "drop" else 5)
-    for _ in range(5):
+    # Five failed polls, backing off: at 1, 2, 4, 8 and 16 s; 32 s answers.
+    for _ in range(31):
         await tick(hass, freezer)
         assert call_status(hass, init_integration) == "unavailable"
         assert state_of(hass, active).state == "unavailable"
     await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "destination_alerting"
+    assert call_status(hass, init_integration) == "connected"
     await finish_call(hass, freezer, ha_sim)
     assert call_status(hass, init_integration) == "destination_ended"
     assert_down_once_up_once(caplog)
@@ -174,10 +175,10 @@ async def test_server_timeouts_mid_call(
     await dial(hass)
     ha_sim.sim.delay = 0.5  # the simulator sleeps on the (frozen) loop clock
     ha_sim.sim.add_fault("slow", 3)
-    for _ in range(3):
+    for step in (1, 1, 2):  # failed polls back off: 1, then 2 s apart
         # The poll goes out; then 0.3 s pass, so its 0.2 s timeout fires
         # (block_till_done would wait for the poll forever on a frozen clock).
-        freezer.tick(timedelta(seconds=1))
+        freezer.tick(timedelta(seconds=step))
         async_fire_time_changed(hass)
         for _ in range(50):
             await asyncio.sleep(0)
@@ -185,6 +186,6 @@ async def test_server_timeouts_mid_call(
         async_fire_time_changed(hass)
         await settle(hass)
         assert call_status(hass, mock_config_entry) == "unavailable"
-    await tick(hass, freezer)
-    assert call_status(hass, mock_config_entry) == "destination_alerting"
+    await tick(hass, freezer, 4)  # the next poll: 4 s after the last failure
+    assert call_status(hass, mock_config_entry) == "destination_connected"
     assert_down_once_up_once(caplog)

@@ -173,7 +173,7 @@ async def test_the_logbook_shows_each_call(
             if row.get("domain") == DOMAIN
         ]
         assert lines == [
-            "Call to Mum answered, talked 31 s",
+            "Call to Mum answered, talked 33 s",
             "Call to 0699999999 busy",
         ], target
 

@@ -410,11 +410,12 @@ async def test_poll_failures_unavailable_and_logged_once(
     caplog.set_level(logging.INFO)
     await dial(hass)
     ha_sim.sim.add_fault("http_500", 3)
-    for _ in range(3):
+    # Failed polls at 1, 2 and 4 s (backing off: 1, 2, 4 s apart); 8 s answers.
+    for _ in range(7):
         await tick(hass, freezer)
         assert call_status(hass, init_integration) == "unavailable"
     await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "destination_alerting"  # t = 4 s
+    assert call_status(hass, init_integration) == "destination_connected"  # 8 s
     ours = [
         r for r in caplog.records if r.name.startswith("custom_components.connectcall")
     ]

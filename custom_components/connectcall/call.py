@@ -207,19 +207,22 @@ class CallTracker:
         """Our own ``hangUp`` was accepted."""
         return self._hang_up_outcome is not None
 
-    def due_hang_up(self, now: float) -> str | None:
-        """The outcome to hang up with once ring_timeout/max_duration ran out."""
+    def next_bound(self) -> float | None:
+        """When the ring timeout (unanswered) or max_duration (answered) runs out."""
         if self.over or self._hang_up_outcome is not None:
             return None
         if self.answered is None:
-            if (
-                self.ring_timeout is not None
-                and now - self.dialled >= self.ring_timeout
-            ):
-                return OUTCOME_NO_ANSWER
-        elif self.max_duration is not None and now - self.answered >= self.max_duration:
-            return OUTCOME_ENDED
-        return None
+            limit, since = self.ring_timeout, self.dialled
+        else:
+            limit, since = self.max_duration, self.answered
+        return None if limit is None else since + limit
+
+    def due_hang_up(self, now: float) -> str | None:
+        """The outcome to hang up with once ring_timeout/max_duration ran out."""
+        bound = self.next_bound()
+        if bound is None or now < bound:
+            return None
+        return OUTCOME_NO_ANSWER if self.answered is None else OUTCOME_ENDED
 
     def follow_expired(self, now: float) -> bool:
         """Following ends 4 h after the dial, or max_duration + 60 s after answer."""

@@ -70,7 +70,7 @@ class CallEnding:
                 async with co.lock:
                     call = co.current
                     if call is not None:
-                        call.cancel_timer()
+                        call.cancel_timers()
                         call.settled.set()  # a waiting dial stops waiting
                         if not call.tracker.server_final:
                             await co.keeper.leave()

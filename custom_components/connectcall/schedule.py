@@ -1,24 +1,26 @@
-"""Following calls: each call's ``getStatus`` polls on a steady grid.
+"""Following calls: each call's ``getStatus`` polls at its own cadence.
 
 The stock scheduler does not fit: it aligns refreshes to whole seconds plus
-a random offset and debounces requested refreshes for 10 s. Instead the
-coordinator's ``update_interval`` stays ``None`` and each followed call gets
-a timer that polls at a steady cadence from the dial (the first poll at
-once) until a final state, enforcing the call's bounds on the way. Outside
-calls nothing is requested; between polls nothing is pending.
+a random offset, polls at one fixed interval and debounces requested
+refreshes for 10 s. Instead the coordinator's ``update_interval`` stays
+``None`` and each followed call gets a timer: the first poll at once, then
+fast or slow as ``cadence.py`` says, until a final state. The call's bounds
+(ring timeout, ``max_duration``) have a timer of their own, so slow polling
+never delays their hang-up. Outside calls nothing is requested; between
+polls nothing is pending.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-import math
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
 from .api import ConnectCallError
+from .cadence import FLOOR, Cadence
 from .call import CallTracker
 from .codes import CODE_HUNG_UP, CODE_UNKNOWN, FINAL_STATUS_CODES
 from .const import CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL, DOMAIN, LOGGER
@@ -37,13 +39,18 @@ def now() -> float:
 
 @dataclass(slots=True, eq=False)
 class FollowedCall:
-    """A followed call: its tracker and its place on the poll grid."""
+    """A followed call: its tracker and where its polls stand (loop time)."""
 
     tracker: CallTracker
-    started: float  # loop time the poll grid counts from
-    interval: float
-    tick: int = 0  # polls are at started + tick * interval
-    timer: asyncio.TimerHandle | None = None
+    cadence: Cadence
+    # When a change was last seen (or the call followed): fast for a while.
+    changed: float
+    polled: float | None = None  # when the last poll was sent
+    failures: int = 0  # polls failed in a row: the back-off
+    timer: asyncio.TimerHandle | None = None  # the next poll
+    bound_timer: asyncio.TimerHandle | None = None  # ring timeout, max_duration
+    ticking: bool = False  # a poll (with its bound check) is under way
+    bounds_judged: float = 0.0  # Unix time the last tick judged the bounds at
     # Set once answered or over: what a waiting `dial` waits for.
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     # In the Calls total. A call whose ``connect`` got no answer counts
@@ -69,6 +76,13 @@ class FollowedCall:
             self.timer.cancel()
             self.timer = None
 
+    def cancel_timers(self) -> None:
+        """Nothing pending: no poll, no bound."""
+        self.cancel_timer()
+        if self.bound_timer is not None:
+            self.bound_timer.cancel()
+            self.bound_timer = None
+
 
 class PollSchedule:
     """Makes a call the followed one and polls it until it is over."""
@@ -77,6 +91,8 @@ class PollSchedule:
         """Nothing is polled until a call is followed."""
         self._co = coordinator
         self._api_down = False
+        # When the last status request was sent (loop time), for any call.
+        self._last_request = -FLOOR
 
     def follow(
         self,
@@ -89,14 +105,14 @@ class PollSchedule:
         """Make ``tracker`` the current call, on a poll grid from now."""
         co = self._co
         if (old := co.current) is not None:
-            old.cancel_timer()
+            old.cancel_timers()
         interval = float(
             co.config_entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
         )
         call = FollowedCall(
             tracker,
+            Cadence(interval),
             co.hass.loop.time(),
-            interval,
             counted=counted,
             reported=reported,
             answer_reported=answer_reported,
@@ -132,35 +148,80 @@ class PollSchedule:
             or record.get("answer_reported", record.get("answered") is not None),
         )
         co.data = tracker.state
+        # The keeper's getStatus at setup was this call's first poll.
+        call.polled = self._last_request = co.hass.loop.time()
         self.schedule(call)
 
     def schedule(self, call: FollowedCall) -> None:
-        """Next poll on the call's grid (start + n * interval), skipping missed ones."""
-        call.cancel_timer()
-        if not self._co.is_current(call):
+        """Arm the call's next poll (its cadence, the floor) and its bound."""
+        call.cancel_timers()
+        if not self._co.is_current(call) or call.tracker.over:
             return
-        loop = self._co.hass.loop
-        call.tick = max(
-            call.tick + 1, math.floor((loop.time() - call.started) / call.interval) + 1
-        )
-        call.timer = loop.call_at(
-            call.started + call.tick * call.interval, self._on_timer, call
-        )
+        tracker = call.tracker
+        if call.polled is None:
+            due = self._co.hass.loop.time()
+        else:
+            due = call.cadence.next_poll(
+                polled=call.polled,
+                changed=call.changed,
+                # A change is due: it rings, or our hang-up is on its way.
+                busy=tracker.answered is None or tracker.hung_up_by_us,
+                failures=call.failures,
+            )
+        bound = tracker.next_bound()
+        if bound is not None and (wait := bound - now()) > 0:
+            # The tracker counts in Unix time, the timers in loop time.
+            loop = self._co.hass.loop
+            call.bound_timer = loop.call_at(loop.time() + wait, self._on_bound, call)
+        elif bound is not None and call.bounds_judged < bound:
+            # It ran out while a tick that began before it was under way.
+            due = self._co.hass.loop.time()
+        # (A bound whose hang-up failed is tried again at each poll.)
+        self._arm(call, due)
+
+    def _arm(self, call: FollowedCall, due: float) -> None:
+        call.cancel_timer()
+        due = max(due, self._last_request + FLOOR)
+        call.timer = self._co.hass.loop.call_at(due, self._on_timer, call)
 
     @callback
     def _on_timer(self, call: FollowedCall) -> None:
         call.timer = None
+        self._start_tick(call)
+
+    @callback
+    def _on_bound(self, call: FollowedCall) -> None:
+        """A bound ran out: hang up now, then poll (fast: a hang-up is on its way)."""
+        call.bound_timer = None
+        call.cancel_timer()
+        self._start_tick(call)
+
+    @callback
+    def _start_tick(self, call: FollowedCall) -> None:
+        # One tick at a time: a poll and a bound due together are one tick
+        # (two would hang up twice); the running tick schedules what follows.
+        if call.ticking:
+            return
+        call.ticking = True
         self._co.config_entry.async_create_task(
             self._co.hass, self._tick(call), f"{DOMAIN} poll"
         )
 
     async def _tick(self, call: FollowedCall) -> None:
-        """A poll on the grid: enforce the call's bounds, then ask the server.
+        try:
+            await self._tick_once(call)
+        finally:
+            call.ticking = False
+
+    async def _tick_once(self, call: FollowedCall) -> None:
+        """Enforce the call's bounds, then ask the server.
 
         The bounds are judged at the time the tick began: a slow hang-up at
         ``max_duration`` must not make the call look as if it outlasted them.
+        A bound hang-up that failed is tried again at the next poll.
         """
         co, tracker, at = self._co, call.tracker, now()
+        call.bounds_judged = at
         if tracker.due_hang_up(at) is not None:
             async with co.lock:
                 # Checked again under the lock: a dial may have replaced the
@@ -177,7 +238,8 @@ class PollSchedule:
             tracker.end_locally(CODE_UNKNOWN, at)
             co.publish(call)
             return
-        await self.poll_now(call)
+        if await self._poll_once(call, spaced=True):
+            self.schedule(call)
 
     async def async_unconfirmed_end_still_up(self) -> bool:
         """Whether a call over by our own knowledge only is still up.
@@ -208,20 +270,35 @@ class PollSchedule:
             return False
 
     async def poll_again(self, call: FollowedCall) -> None:
-        """Poll at once after an action changed the call; the grid goes on."""
+        """Poll at once after an action changed the call; the cadence goes on."""
         call.cancel_timer()
         await self.poll_now(call)
 
     async def poll_now(self, call: FollowedCall) -> None:
-        """Poll, then keep the cadence while the call goes on."""
-        await self._poll_once(call)
-        self.schedule(call)
+        """Poll, then keep the cadence while the call goes on.
 
-    async def _poll_once(self, call: FollowedCall) -> None:
+        At once, even within the floor: the action that asks for it (a dial,
+        a hang-up) is confirmed by it. The cadence keeps the floor from it.
+        """
+        if await self._poll_once(call, spaced=False):
+            self.schedule(call)
+
+    async def _poll_once(self, call: FollowedCall, *, spaced: bool) -> bool:
+        """One poll; False if none was sent (not current, or too soon).
+
+        ``spaced``: a poll of the cadence keeps the floor from the last
+        request, also one sent while it waited for the lock.
+        """
         co, tracker = self._co, call.tracker
         async with co.lock:
             if not co.is_current(call):
-                return
+                return False
+            at = co.hass.loop.time()
+            if spaced and at < self._last_request + FLOOR:
+                self._arm(call, at)
+                return False
+            self._last_request = call.polled = at
+            before = tracker.code
             try:
                 status = await co.keeper.status()
             except SessionLostError:
@@ -231,18 +308,23 @@ class PollSchedule:
                 tracker.end_locally(code, now())
             except ConnectCallError as err:
                 self._failed(call, err)
-                return
+                return True
             else:
                 if status is None:
                     tracker.unchanged()
                 else:
                     tracker.status(status.code, status.message, now())
+            call.failures = 0
+            if tracker.code != before:
+                call.changed = at
         if self._api_down:
             self._api_down = False
             LOGGER.info("Connect Call API answers again")
         co.publish(call)
+        return True
 
     def _failed(self, call: FollowedCall, err: ConnectCallError) -> None:
+        call.failures += 1
         self._api_down = True
         self._co.async_set_update_error(poll_error(err))
         if call.tracker.poll_failed(now()):
