@@ -1,0 +1,216 @@
+"""The cadence in Home Assistant: what the server gets, and when (frozen time).
+
+Fast (0.5 s at the default 1 s) while a call rings and for 2 s after a
+change; every 3 s while it is connected and quiet; failing polls back off;
+the ring timeout and max_duration hang up on timers of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.connectcall.const import DOMAIN
+from simulator import SCENARIOS
+
+from .conftest import RunningSimulator, advance, hang_up_offset, settle, tick
+from .helpers import dial
+
+
+def times(sim: RunningSimulator, command: str = "getStatus") -> list[float]:
+    """When the server got each ``command``, in seconds after the call began."""
+    started = sim.server.calls[-1].started
+    return [
+        round(r.at - started, 2) for r in sim.server.requests if r.command == command
+    ]
+
+
+async def run_for(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Half-second ticks: each fast poll fires on its own tick."""
+    for _ in range(round(seconds * 2)):
+        await tick(hass, freezer, 0.5)
+
+
+def halves(start: float, stop: float) -> list[float]:
+    """start, start + 0.5, ... up to stop."""
+    return [start + n / 2 for n in range(round((stop - start) * 2) + 1)]
+
+
+async def test_spacing_after_each_kind_of_status(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The "answered" scenario: 27, 28 at 3 s, 26 at 4 s, 29 at 8 s, 9 at 9 s,
+    30 at 39 s. Every 0.5 s until 2 s after 9 showed, then every 3 s."""
+    await dial(hass)
+    await run_for(hass, freezer, 45)
+    assert times(ha_sim) == [*halves(0, 11), *range(14, 42, 3)]
+
+
+async def test_a_users_hang_up_is_confirmed_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Between two slow polls, a hang-up is confirmed by a poll at once."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass)
+    await run_for(hass, freezer, 15)
+    assert times(ha_sim)[-2:] == [11, 14]
+    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    assert times(ha_sim, "hangUp") == [15]
+    assert times(ha_sim)[-1] == 15
+    await run_for(hass, freezer, 10)
+    assert times(ha_sim)[-1] == 15  # over: nothing more
+
+
+async def test_the_option_scales_the_cadence(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """At 4 s: every 2 s while it rings and 8 s after a change, then 10 s."""
+    hass.config_entries.async_update_entry(
+        init_integration, options=dict(init_integration.options) | {"poll_interval": 4}
+    )
+    await dial(hass)
+    await run_for(hass, freezer, 45)
+    # 29 shows at 8 s, 9 at 10 s: fast until 18 s, then every 10 s.
+    assert times(ha_sim) == [*range(0, 20, 2), 28, 38]
+
+
+async def test_a_typical_call_costs_no_more_than_a_fixed_poll(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: Any,
+) -> None:
+    """Rings 12 s, talks 60 s: fewer polls than one a second, none after."""
+    steps = ((0, 27), (3, 28), (4, 26), (12, 29), (13, 9), (73, 30))
+    monkeypatch.setitem(SCENARIOS, "typical", steps)
+    ha_sim.server.default_scenario = "typical"
+    await dial(hass)
+    await run_for(hass, freezer, 90)
+    polls = times(ha_sim)
+    fixed = 1 + 73  # every second from the dial until the end shows
+    assert len(polls) <= fixed
+    # Ringing to 12 s; 9 shows at 13 s, fast until 15 s; every 3 s to 75 s.
+    assert len(polls) == 25 + 6 + 20
+    assert polls[-1] - 73 <= 3  # the end shows within the slow spacing
+
+
+async def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The "no_answer" scenario: rings until the server's 11 at 34 s."""
+    ha_sim.server.default_scenario = "no_answer"
+    await dial(hass)
+    await run_for(hass, freezer, 45)
+    polls = times(ha_sim)
+    assert polls == halves(0, 34)
+    assert len(polls) <= 2 * (1 + 34)
+
+
+async def test_failing_polls_back_off_then_resume_the_pace(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.default_scenario = "ringing_forever"
+    await dial(hass)
+    ha_sim.sim.add_fault("http_500", 6, command="getStatus")
+    await run_for(hass, freezer, 62)
+    # Failed at 0.5 s, then 1, 2, 4, 8, 16 s apart (capped at 30 s); the
+    # seventh answers, and the call rings: fast again.
+    assert times(ha_sim) == [0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 61.5, 62.0]
+
+
+async def test_max_duration_hangs_up_between_slow_polls(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Answered (29) at 8 s, max_duration 20 s: the hang-up at 28 s sharp,
+    though the slow polls come at 26 and 29 s."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass, max_duration=20)
+    await run_for(hass, freezer, 35)
+    assert hang_up_offset(ha_sim) == 28
+    assert times(ha_sim)[-4:] == [20, 23, 26, 28]  # the hang-up's poll: over
+
+
+async def test_ring_timeout_hangs_up_between_slow_polls(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """At a 10 s option it rings with polls 5 s apart: a 7 s ring timeout
+    hangs up at 7 s, not at the 10 s poll."""
+    hass.config_entries.async_update_entry(
+        init_integration, options=dict(init_integration.options) | {"poll_interval": 10}
+    )
+    ha_sim.server.default_scenario = "ringing_forever"
+    await dial(hass, ring_timeout=7)
+    await run_for(hass, freezer, 15)
+    assert hang_up_offset(ha_sim) == 7
+    assert times(ha_sim) == [0, 5, 7]
+
+
+async def test_a_change_of_pace_never_sends_two_requests_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A slow poll is still out when the bound runs out and the user hangs
+    up: each waits for the one before; the server never has two at once."""
+    server = ha_sim.server
+    in_flight: list[int] = []
+    record, answer = server.record, server.answer
+    open_requests = 0
+
+    def arrived(*args: Any, **kwargs: Any) -> Any:
+        nonlocal open_requests
+        open_requests += 1
+        in_flight.append(open_requests)
+        return record(*args, **kwargs)
+
+    def answered(*args: Any, **kwargs: Any) -> Any:
+        nonlocal open_requests
+        open_requests -= 1
+        return answer(*args, **kwargs)
+
+    server.record = arrived  # type: ignore[method-assign]
+    server.answer = answered  # type: ignore[method-assign]
+    server.default_scenario = "answered_long"
+    await dial(hass, max_duration=14)  # answered at 8 s: the bound at 22 s
+    await run_for(hass, freezer, 19.5)
+    ha_sim.sim.delay = 4.0  # on the loop's clock: answered at 24 s
+    ha_sim.sim.add_fault("slow", 1, command="getStatus")
+    await advance(hass, freezer, 0.5)  # the 20 s poll goes out, and waits
+    hang_up = hass.async_create_task(
+        hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    )
+    for _ in range(10):  # to 25 s: the bound (22 s) and the hang-up wait
+        await advance(hass, freezer, 0.5)
+    await settle(hass)
+    await hang_up
+    assert max(in_flight) == 1
+    assert times(ha_sim, "hangUp") == [24]  # once, after the slow answer
+    assert server.active_call() is None
