@@ -685,7 +685,7 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=12, help="short timelines")
-    parser.add_argument("--lanes", type=int, default=12, help="realistic, per seed")
+    parser.add_argument("--lanes", type=int, default=16, help="realistic, per seed")
     parser.add_argument("--slow-calls", type=int, default=4, help="ours at 2 s")
     parser.add_argument("--seed", type=int, default=2026)
     asyncio.run(main(parser.parse_args()))
