@@ -7,6 +7,7 @@ the ring timeout and max_duration hang up on timers of their own.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -214,3 +215,96 @@ async def test_a_change_of_pace_never_sends_two_requests_at_once(
     assert max(in_flight) == 1
     assert times(ha_sim, "hangUp") == [24]  # once, after the slow answer
     assert server.active_call() is None
+
+
+# Found by a hostile review of the cadence: each failed before its fix.
+
+
+async def test_a_poll_keeps_its_distance_from_the_keepers_own_status_check(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """max_duration 20 s (answered at 8 s): at 28 s the hangUp gets an error
+    page; the session keeper checks the call with a getStatus of its own.
+    The tick's poll is not sent right behind it: the retry (1 s later, the
+    back-off's first step) hangs up, and its poll confirms."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass, max_duration=20)
+    await run_for(hass, freezer, 27.5)
+    ha_sim.sim.add_fault("http_500", 1, command="hangUp")
+    await run_for(hass, freezer, 2)
+    polls = times(ha_sim)
+    assert min(b - a for a, b in pairwise(polls)) >= 0.5
+    assert times(ha_sim, "hangUp") == [28, 29]
+    assert polls[-3:] == [26, 28, 29]  # 28: the keeper's check
+
+
+async def test_a_failed_max_duration_hang_up_is_retried_at_the_fast_pace(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """At 3 s (slow polls 9 s apart) a failed hang-up at max_duration is not
+    left to the next slow poll: tried again 3 s later (the back-off's first
+    step: never faster than the interval into an error)."""
+    hass.config_entries.async_update_entry(
+        init_integration, options=dict(init_integration.options) | {"poll_interval": 3}
+    )
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass, max_duration=20)  # answered (seen) at 9 s: the bound 29 s
+    await run_for(hass, freezer, 27.5)
+    ha_sim.sim.add_fault("http_500", 1, command="hangUp")
+    await run_for(hass, freezer, 15)
+    assert times(ha_sim, "hangUp") == [29, 32]
+    assert ha_sim.server.active_call() is None
+
+
+async def test_a_bound_right_after_a_failed_poll_keeps_the_back_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """getStatus fails from 10 s (next poll due at 11 s); the ring timeout at
+    10.25 s hangs up, and its poll waits for the back-off, not the floor."""
+    ha_sim.server.default_scenario = "ringing_forever"
+    await dial(hass, ring_timeout=10.25)
+    await run_for(hass, freezer, 9.5)
+    ha_sim.sim.add_fault("http_500", 5, command="getStatus")
+    for _ in range(12):  # to 12.5 s in quarter seconds
+        await tick(hass, freezer, 0.25)
+    assert times(ha_sim, "hangUp") == [10.25]
+    polls = times(ha_sim)
+    assert [t for t in polls if t >= 10] == [10, 11]
+
+
+async def test_a_hang_up_the_server_ignores_slows_down_after_a_while(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The server accepts hangUp, the call goes on, every getStatus answers
+    105: fast for 2 s after the hang-up, then the connected call's 3 s."""
+    server = ha_sim.server
+    server.default_scenario = "answered_long"
+    server.behaviour.hangup_effective = False
+    await dial(hass)
+    await run_for(hass, freezer, 15)
+    answer = server.answer
+
+    def unchanged(query: Any) -> tuple[int, str]:
+        if query.get("cmd") == "getStatus":
+            return 105, "NoChanges"
+        return answer(query)
+
+    server.answer = unchanged  # type: ignore[method-assign]
+    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    start = len(times(ha_sim))
+    await run_for(hass, freezer, 60)
+    polls = times(ha_sim)[start - 1 :]
+    assert polls[:6] == [15, 15.5, 16, 16.5, 17, 20]
+    assert len(polls) <= 1 + 4 + 60 / 3

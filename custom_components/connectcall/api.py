@@ -14,6 +14,7 @@ connection is turned off for them, and nothing here retries them.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 import logging
 import re
@@ -237,6 +238,9 @@ class ConnectCallClient:
         # get an answer at all (network, HTTP, not XML).
         self.request_count = 0
         self.error_count = 0
+        # When the last getStatus was sent (event-loop time): whoever sends
+        # one, the next poll keeps its distance from it.
+        self.last_status_sent: float | None = None
 
     def __repr__(self) -> str:
         """No credentials, no URL."""
@@ -393,6 +397,7 @@ class ConnectCallClient:
 
     async def get_status(self, session: Session) -> CallStatus | None:
         """The current call's status; None when unchanged (105)."""
+        self.last_status_sent = asyncio.get_running_loop().time()
         reply = await self._command(session, "getStatus")
         if reply.code == ResponseCode.NO_CHANGES:
             return None

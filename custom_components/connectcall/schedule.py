@@ -47,6 +47,7 @@ class FollowedCall:
     changed: float
     polled: float | None = None  # when the last poll was sent
     failures: int = 0  # polls failed in a row: the back-off
+    hang_up_failed: bool = False  # the last bound hang-up failed
     timer: asyncio.TimerHandle | None = None  # the next poll
     bound_timer: asyncio.TimerHandle | None = None  # ring timeout, max_duration
     ticking: bool = False  # a poll (with its bound check) is under way
@@ -91,8 +92,6 @@ class PollSchedule:
         """Nothing is polled until a call is followed."""
         self._co = coordinator
         self._api_down = False
-        # When the last status request was sent (loop time), for any call.
-        self._last_request = -FLOOR
 
     def follow(
         self,
@@ -149,7 +148,7 @@ class PollSchedule:
         )
         co.data = tracker.state
         # The keeper's getStatus at setup was this call's first poll.
-        call.polled = self._last_request = co.hass.loop.time()
+        call.polled = co.client.last_status_sent
         self.schedule(call)
 
     def schedule(self, call: FollowedCall) -> None:
@@ -157,32 +156,40 @@ class PollSchedule:
         call.cancel_timers()
         if not self._co.is_current(call) or call.tracker.over:
             return
-        tracker = call.tracker
+        tracker, at, loop = call.tracker, now(), self._co.hass.loop
+        bound = tracker.next_bound()
+        if bound is not None and bound > at:
+            # The tracker counts in Unix time, the timers in loop time.
+            call.bound_timer = loop.call_at(
+                loop.time() + bound - at, self._on_bound, call
+            )
         if call.polled is None:
-            due = self._co.hass.loop.time()
+            due = loop.time()
+        elif bound is not None and bound <= at and call.bounds_judged < bound:
+            # It ran out while a tick that began before it was under way.
+            due = loop.time()
         else:
             due = call.cadence.next_poll(
                 polled=call.polled,
                 changed=call.changed,
-                # A change is due: it rings, or our hang-up is on its way.
-                busy=tracker.answered is None or tracker.hung_up_by_us,
+                # A change is due: it rings, or a bound's hang-up failed.
+                busy=tracker.answered is None or (bound is not None and bound <= at),
                 failures=call.failures,
             )
-        bound = tracker.next_bound()
-        if bound is not None and (wait := bound - now()) > 0:
-            # The tracker counts in Unix time, the timers in loop time.
-            loop = self._co.hass.loop
-            call.bound_timer = loop.call_at(loop.time() + wait, self._on_bound, call)
-        elif bound is not None and call.bounds_judged < bound:
-            # It ran out while a tick that began before it was under way.
-            due = self._co.hass.loop.time()
-        # (A bound whose hang-up failed is tried again at each poll.)
+            if call.hang_up_failed:
+                # Its retry: once an interval, never faster into the error.
+                due = max(due, call.polled + call.cadence.interval)
         self._arm(call, due)
 
     def _arm(self, call: FollowedCall, due: float) -> None:
         call.cancel_timer()
-        due = max(due, self._last_request + FLOOR)
+        if (sent := self._co.client.last_status_sent) is not None:
+            due = max(due, sent + FLOOR)
         call.timer = self._co.hass.loop.call_at(due, self._on_timer, call)
+
+    def paced_up(self, call: FollowedCall) -> None:
+        """Our hang-up was accepted: fast for a while, as after a change."""
+        call.changed = self._co.hass.loop.time()
 
     @callback
     def _on_timer(self, call: FollowedCall) -> None:
@@ -231,7 +238,8 @@ class PollSchedule:
                     try:
                         await co.ending.hang_up_locked(call, outcome)
                     except ConnectCallError as err:
-                        # Retried at the next poll: the call stays followed.
+                        # Retried an interval later: the call stays followed.
+                        call.hang_up_failed = True
                         LOGGER.debug("Hang-up at the call's bound failed: %s", err)
         if tracker.follow_expired(at) and not tracker.over:
             LOGGER.warning("Stopped following a call that outlasted its bounds")
@@ -294,10 +302,13 @@ class PollSchedule:
             if not co.is_current(call):
                 return False
             at = co.hass.loop.time()
-            if spaced and at < self._last_request + FLOOR:
-                self._arm(call, at)
+            sent = co.client.last_status_sent
+            if spaced and sent is not None and at < sent + FLOOR:
+                # Another getStatus went out meanwhile: the cadence from it.
+                call.polled = sent
+                self.schedule(call)
                 return False
-            self._last_request = call.polled = at
+            call.polled = at
             before = tracker.code
             try:
                 status = await co.keeper.status()
