@@ -125,6 +125,15 @@ def realistic_timeline(rng: random.Random) -> Timeline:
     return tuple(steps)
 
 
+def stream(seed: int, purpose: str) -> random.Random:
+    """A reproducible random stream of its own per purpose.
+
+    One stream for timelines and offsets would correlate them (the stock's
+    offsets drawn from the numbers that also timed the first calls).
+    """
+    return random.Random(f"{seed}/{purpose}")  # noqa: S311 - not secrets
+
+
 def kind_of(index: int, code: int) -> str | None:
     """A status's kind; None for the one at the dial (reported apart)."""
     if index == 0:
@@ -621,7 +630,6 @@ def report(  # noqa: PLR0917 - the run's figures, in the order printed
 
 async def main(args: argparse.Namespace) -> None:
     started = time.monotonic()
-    rng = random.Random(args.seed)  # noqa: S311 - reproducible timelines, not secrets
     sim = Simulator(ConnectCallServer(accounts={}))
     runner = web.AppRunner(create_app(sim), access_log=None)
     await runner.setup()
@@ -638,23 +646,26 @@ async def main(args: argparse.Namespace) -> None:
     (config_dir / "custom_components").symlink_to(REPO / "custom_components")
     hass = await start_ha(config_dir)
     bench = Bench(hass, sim, url)
-    await bench.add_lanes(max(args.calls, args.lanes), rng)
+    await bench.add_lanes(
+        max(args.calls, args.lanes), stream(args.seed, "stock offsets")
+    )
     total_before = sim.server.count(), bench.requests()
 
-    short_timelines = [short_timeline(rng) for _ in range(args.calls)]
-    short = await bench.batch(short_timelines, rng)
+    timelines = stream(args.seed, "short")
+    short_timelines = [short_timeline(timelines) for _ in range(args.calls)]
+    short = await bench.batch(short_timelines, stream(args.seed, "short phases"))
     print("  short set: done", flush=True)
     realistic: list[dict[str, Side]] = []
     for seed in range(args.seed, args.seed + 3):
-        seeded = random.Random(seed)  # noqa: S311
-        timelines = [realistic_timeline(seeded) for _ in range(args.lanes)]
-        realistic.append(await bench.batch(timelines, seeded))
+        timelines = stream(seed, "realistic")
+        calls = [realistic_timeline(timelines) for _ in range(args.lanes)]
+        realistic.append(await bench.batch(calls, stream(seed, "realistic phases")))
         print(f"  realistic set, seed {seed}: done", flush=True)
     for lane in bench.lanes:
         lane.ours.set_interval(2)
     slow = await bench.batch(
         short_timelines[: args.slow_calls],
-        rng,
+        stream(args.seed, "slow phases"),
         sides=("ours",),
     )
 
