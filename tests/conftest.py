@@ -235,10 +235,17 @@ async def assert_quiet(
     assert sim.server.count() == requests, "requests outside a call"
 
 
+def request_times(sim: RunningSimulator, command: str = "getStatus") -> list[float]:
+    """When the server got each ``command``, in seconds after the last call began."""
+    started = sim.server.calls[-1].started
+    return [
+        round(r.at - started, 2) for r in sim.server.requests if r.command == command
+    ]
+
+
 def hang_up_offset(sim: RunningSimulator) -> float:
     """Seconds from the last call's start to the first hangUp the server saw."""
-    hang_up = next(r for r in sim.server.requests if r.command == "hangUp")
-    return hang_up.at - sim.server.calls[-1].started
+    return request_times(sim, "hangUp")[0]
 
 
 def call_status(hass: HomeAssistant, entry: MockConfigEntry) -> str:

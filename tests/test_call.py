@@ -6,17 +6,15 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import DEST, RunningSimulator, assert_quiet, entity_id_of, state_of, tick
-
-
-def poll_times(sim: RunningSimulator) -> list[float]:
-    """When the server got each getStatus, in seconds after the last call began."""
-    started = sim.server.calls[-1].started
-    return [
-        round(r.at - started, 1)
-        for r in sim.server.requests
-        if r.command == "getStatus"
-    ]
+from .conftest import (
+    DEST,
+    RunningSimulator,
+    assert_quiet,
+    entity_id_of,
+    request_times,
+    state_of,
+    tick,
+)
 
 
 async def test_whole_call_each_state_at_its_cadence(
@@ -65,7 +63,7 @@ async def test_whole_call_each_state_at_its_cadence(
     )
     # Fast (every 0.5 s, on these 1 s ticks every tick) from the dial until
     # 2 s after the answer's last change (9 at 9 s), then every 3 s; none after.
-    assert poll_times(ha_sim) == [*range(12), *range(14, 42, 3)]
+    assert request_times(ha_sim) == [*range(12), *range(14, 42, 3)]
     await assert_quiet(hass, freezer, ha_sim, 30)
 
 
@@ -86,4 +84,4 @@ async def test_poll_interval_option(
         await tick(hass, freezer)
     # 1.5 s apart on 1 s ticks: every other second. 9 shows at 10 s; fast
     # until 6 s after it, then 9 s apart until the end (39 s) shows.
-    assert poll_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]
+    assert request_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]

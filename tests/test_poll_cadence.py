@@ -17,16 +17,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
-from .conftest import RunningSimulator, advance, hang_up_offset, settle, tick
+from .conftest import (
+    RunningSimulator,
+    advance,
+    hang_up_offset,
+    request_times,
+    settle,
+    tick,
+)
 from .helpers import dial
-
-
-def times(sim: RunningSimulator, command: str = "getStatus") -> list[float]:
-    """When the server got each ``command``, in seconds after the call began."""
-    started = sim.server.calls[-1].started
-    return [
-        round(r.at - started, 2) for r in sim.server.requests if r.command == command
-    ]
 
 
 async def run_for(
@@ -52,7 +51,7 @@ async def test_spacing_after_each_kind_of_status(
     30 at 39 s. Every 0.5 s until 2 s after 9 showed, then every 3 s."""
     await dial(hass)
     await run_for(hass, freezer, 45)
-    assert times(ha_sim) == [*halves(0, 11), *range(14, 42, 3)]
+    assert request_times(ha_sim) == [*halves(0, 11), *range(14, 42, 3)]
 
 
 async def test_a_users_hang_up_is_confirmed_at_once(
@@ -65,12 +64,12 @@ async def test_a_users_hang_up_is_confirmed_at_once(
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass)
     await run_for(hass, freezer, 15)
-    assert times(ha_sim)[-2:] == [11, 14]
+    assert request_times(ha_sim)[-2:] == [11, 14]
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    assert times(ha_sim, "hangUp") == [15]
-    assert times(ha_sim)[-1] == 15
+    assert request_times(ha_sim, "hangUp") == [15]
+    assert request_times(ha_sim)[-1] == 15
     await run_for(hass, freezer, 10)
-    assert times(ha_sim)[-1] == 15  # over: nothing more
+    assert request_times(ha_sim)[-1] == 15  # over: nothing more
 
 
 async def test_the_option_scales_the_cadence(
@@ -86,7 +85,7 @@ async def test_the_option_scales_the_cadence(
     await dial(hass)
     await run_for(hass, freezer, 45)
     # 29 shows at 8 s, 9 at 10 s: fast until 18 s, then every 10 s.
-    assert times(ha_sim) == [*range(0, 20, 2), 28, 38]
+    assert request_times(ha_sim) == [*range(0, 20, 2), 28, 38]
 
 
 async def test_a_typical_call_costs_no_more_than_a_fixed_poll(
@@ -102,7 +101,7 @@ async def test_a_typical_call_costs_no_more_than_a_fixed_poll(
     ha_sim.server.default_scenario = "typical"
     await dial(hass)
     await run_for(hass, freezer, 90)
-    polls = times(ha_sim)
+    polls = request_times(ha_sim)
     fixed = 1 + 73  # every second from the dial until the end shows
     assert len(polls) <= fixed
     # Ringing to 12 s; 9 shows at 13 s, fast until 15 s; every 3 s to 75 s.
@@ -120,7 +119,7 @@ async def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(
     ha_sim.server.default_scenario = "no_answer"
     await dial(hass)
     await run_for(hass, freezer, 45)
-    polls = times(ha_sim)
+    polls = request_times(ha_sim)
     assert polls == halves(0, 34)
     assert len(polls) <= 2 * (1 + 34)
 
@@ -137,7 +136,7 @@ async def test_failing_polls_back_off_then_resume_the_pace(
     await run_for(hass, freezer, 62)
     # Failed at 0.5 s, then 1, 2, 4, 8, 16 s apart (capped at 30 s); the
     # seventh answers, and the call rings: fast again.
-    assert times(ha_sim) == [0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 61.5, 62.0]
+    assert request_times(ha_sim) == [0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 61.5, 62.0]
 
 
 async def test_max_duration_hangs_up_between_slow_polls(
@@ -152,7 +151,7 @@ async def test_max_duration_hangs_up_between_slow_polls(
     await dial(hass, max_duration=20)
     await run_for(hass, freezer, 35)
     assert hang_up_offset(ha_sim) == 28
-    assert times(ha_sim)[-4:] == [20, 23, 26, 28]  # the hang-up's poll: over
+    assert request_times(ha_sim)[-4:] == [20, 23, 26, 28]  # the hang-up's poll: over
 
 
 async def test_ring_timeout_hangs_up_between_slow_polls(
@@ -170,7 +169,7 @@ async def test_ring_timeout_hangs_up_between_slow_polls(
     await dial(hass, ring_timeout=7)
     await run_for(hass, freezer, 15)
     assert hang_up_offset(ha_sim) == 7
-    assert times(ha_sim) == [0, 5, 7]
+    assert request_times(ha_sim) == [0, 5, 7]
 
 
 async def test_a_change_of_pace_never_sends_two_requests_at_once(
@@ -213,7 +212,7 @@ async def test_a_change_of_pace_never_sends_two_requests_at_once(
     await settle(hass)
     await hang_up
     assert max(in_flight) == 1
-    assert times(ha_sim, "hangUp") == [24]  # once, after the slow answer
+    assert request_times(ha_sim, "hangUp") == [24]  # once, after the slow answer
     assert server.active_call() is None
 
 
@@ -235,9 +234,9 @@ async def test_a_poll_keeps_its_distance_from_the_keepers_own_status_check(
     await run_for(hass, freezer, 27.5)
     ha_sim.sim.add_fault("http_500", 1, command="hangUp")
     await run_for(hass, freezer, 2)
-    polls = times(ha_sim)
+    polls = request_times(ha_sim)
     assert min(b - a for a, b in pairwise(polls)) >= 0.5
-    assert times(ha_sim, "hangUp") == [28, 29]
+    assert request_times(ha_sim, "hangUp") == [28, 29]
     assert polls[-3:] == [26, 28, 29]  # 28: the keeper's check
 
 
@@ -258,7 +257,7 @@ async def test_a_failed_max_duration_hang_up_is_retried_at_the_fast_pace(
     await run_for(hass, freezer, 27.5)
     ha_sim.sim.add_fault("http_500", 1, command="hangUp")
     await run_for(hass, freezer, 15)
-    assert times(ha_sim, "hangUp") == [29, 32]
+    assert request_times(ha_sim, "hangUp") == [29, 32]
     assert ha_sim.server.active_call() is None
 
 
@@ -276,8 +275,8 @@ async def test_a_bound_right_after_a_failed_poll_keeps_the_back_off(
     ha_sim.sim.add_fault("http_500", 5, command="getStatus")
     for _ in range(12):  # to 12.5 s in quarter seconds
         await tick(hass, freezer, 0.25)
-    assert times(ha_sim, "hangUp") == [10.25]
-    polls = times(ha_sim)
+    assert request_times(ha_sim, "hangUp") == [10.25]
+    polls = request_times(ha_sim)
     assert [t for t in polls if t >= 10] == [10, 11]
 
 
@@ -303,8 +302,8 @@ async def test_a_hang_up_the_server_ignores_slows_down_after_a_while(
 
     server.answer = unchanged  # type: ignore[method-assign]
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    start = len(times(ha_sim))
+    start = len(request_times(ha_sim))
     await run_for(hass, freezer, 60)
-    polls = times(ha_sim)[start - 1 :]
+    polls = request_times(ha_sim)[start - 1 :]
     assert polls[:6] == [15, 15.5, 16, 16.5, 17, 20]
     assert len(polls) <= 1 + 4 + 60 / 3

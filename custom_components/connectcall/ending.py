@@ -84,7 +84,6 @@ class CallEnding:
         """Hang up (lock held); raises and changes nothing when it fails."""
         await self._co.keeper.hang_up(final_trusted=call.tracker.final_trusted(now()))
         call.tracker.hung_up(outcome)
-        call.hang_up_failed = False
         self._co.schedule.paced_up(call)
 
     async def end_call_locked(self, call: FollowedCall) -> None:

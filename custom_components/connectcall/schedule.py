@@ -47,7 +47,6 @@ class FollowedCall:
     changed: float
     polled: float | None = None  # when the last poll was sent
     failures: int = 0  # polls failed in a row: the back-off
-    hang_up_failed: bool = False  # the last bound hang-up failed
     timer: asyncio.TimerHandle | None = None  # the next poll
     bound_timer: asyncio.TimerHandle | None = None  # ring timeout, max_duration
     ticking: bool = False  # a poll (with its bound check) is under way
@@ -165,20 +164,30 @@ class PollSchedule:
             )
         if call.polled is None:
             due = loop.time()
-        elif bound is not None and bound <= at and call.bounds_judged < bound:
-            # It ran out while a tick that began before it was under way.
-            due = loop.time()
+        elif bound is not None and bound <= at:
+            # Its hang-up is due: at once if no tick judged it since it ran
+            # out; else that hang-up failed: again an interval after the last
+            # try (or later, while polls back off), never faster into errors.
+            due = (
+                loop.time()
+                if call.bounds_judged < bound
+                else max(
+                    call.polled + call.cadence.interval,
+                    call.cadence.next_poll(
+                        polled=call.polled,
+                        changed=call.changed,
+                        busy=True,
+                        failures=call.failures,
+                    ),
+                )
+            )
         else:
             due = call.cadence.next_poll(
                 polled=call.polled,
                 changed=call.changed,
-                # A change is due: it rings, or a bound's hang-up failed.
-                busy=tracker.answered is None or (bound is not None and bound <= at),
+                busy=tracker.answered is None,  # ringing: a change is due
                 failures=call.failures,
             )
-            if call.hang_up_failed:
-                # Its retry: once an interval, never faster into the error.
-                due = max(due, call.polled + call.cadence.interval)
         self._arm(call, due)
 
     def _arm(self, call: FollowedCall, due: float) -> None:
@@ -239,7 +248,6 @@ class PollSchedule:
                         await co.ending.hang_up_locked(call, outcome)
                     except ConnectCallError as err:
                         # Retried an interval later: the call stays followed.
-                        call.hang_up_failed = True
                         LOGGER.debug("Hang-up at the call's bound failed: %s", err)
         if tracker.follow_expired(at) and not tracker.over:
             LOGGER.warning("Stopped following a call that outlasted its bounds")
