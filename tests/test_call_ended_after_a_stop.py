@@ -39,7 +39,7 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
     return hass_tmp_config_dir
 
 
-MISSED = ["busy", "no_answer", "rejected", "ended", "failed"]
+MISSED = ["busy", "no_answer", "rejected", "canceled", "failed"]
 
 
 def ended_trigger(**extra: Any) -> dict[str, Any]:
@@ -72,7 +72,7 @@ async def test_a_call_answered_and_ended_while_stopped_is_no_missed_call(
 ) -> None:
     """Stopped while it rang; answered at 8 s, talked, ended at 39 s (code 30,
     the server's end of every answered call). ``found_over`` reads 30 without
-    a recorded answer as "ended" ("hung up before it was answered"): the
+    a recorded answer as "canceled" ("hung up before it was answered"): the
     README's own missed-call automation tells the user Mum did not answer,
     and last_call_outcome says so too, for a call she talked 30 s in."""
     runs = await set_up_automations(

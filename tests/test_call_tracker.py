@@ -55,9 +55,9 @@ CONTRACT_STATES = {
 CONTRACT_FINAL = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
 # CONTRACT.md "Call events": a final code before any answer -> the event type.
 UNANSWERED_OUTCOME = {
-    4: "ended",
-    30: "ended",
-    31: "ended",
+    4: "canceled",
+    30: "canceled",
+    31: "canceled",
     10: "busy",
     11: "no_answer",
     12: "rejected",
@@ -133,7 +133,7 @@ def test_contract_tables_match_the_code() -> None:
         pytest.param([*TALKING, (10, 5), (11, 30)], 3.0, id="five-after-answer"),
     ],
 )
-def test_answered_then_final_is_ended_with_duration(
+def test_answered_then_final_is_answered_with_duration(
     timeline: Timeline, duration: float
 ) -> None:
     call = make()
@@ -142,7 +142,7 @@ def test_answered_then_final_is_ended_with_duration(
     state = call.state
     assert call.over
     assert call.server_final
-    assert call.outcome == state.outcome == "ended"
+    assert call.outcome == state.outcome == "answered"
     assert state.ended_at == at(end)
     assert state.duration == duration
     assert not state.active
@@ -227,19 +227,19 @@ def test_ring_timeout_hang_up_is_no_answer(
 
 
 @pytest.mark.parametrize("server", [4, 31])
-def test_our_hang_up_before_an_answer_not_ring_timeout_is_ended(server: int) -> None:
+def test_our_hang_up_before_an_answer_not_ring_timeout_is_canceled(server: int) -> None:
     call = make(ring_timeout=30)
     feed(call, RINGING)
-    call.hung_up("ended")  # the user's hang_up, at 10 s
+    call.hung_up("canceled")  # the user's hang_up, at 10 s
     feed(call, [(11, server)])
-    assert call.outcome == "ended"
+    assert call.outcome == "canceled"
 
 
 def test_first_hang_up_reason_is_the_outcome() -> None:
     call = make(ring_timeout=30)
     feed(call, RINGING)
     call.hung_up("no_answer")
-    call.hung_up("ended")
+    call.hung_up("canceled")
     feed(call, [(31, 4)])
     assert call.outcome == "no_answer"
 
@@ -249,15 +249,15 @@ def test_hang_up_accepted_while_server_still_says_connected() -> None:
     call = make(reused=True, max_duration=60)
     feed(call, TALKING)
     assert call.due_hang_up(T0 + 67.9) is None
-    assert call.due_hang_up(T0 + 68) == "ended"  # 60 s after the 29 at 8 s
-    call.hung_up("ended")
+    assert call.due_hang_up(T0 + 68) == "answered"  # 60 s after the 29 at 8 s
+    call.hung_up("answered")
     assert call.due_hang_up(T0 + 69) is None
     assert call.status(9, "Clients connected", T0 + 69)
     state = call.state
     assert call.over
     assert not call.server_final  # the next dial hangs up first
     assert (state.status, state.code, state.message) == ("hung_up", 4, "Hang Up")
-    assert call.outcome == state.outcome == "ended"
+    assert call.outcome == state.outcome == "answered"
     assert state.duration == 61.0
     # Over: the server's later 4 is no news.
     assert not call.status(4, "Hang Up", T0 + 70)
@@ -268,11 +268,11 @@ def test_hang_up_accepted_while_server_still_says_connected() -> None:
 def test_hang_up_then_server_final_counts_as_server_final() -> None:
     call = make(reused=True, max_duration=60)
     feed(call, TALKING)
-    call.hung_up("ended")
+    call.hung_up("answered")
     assert call.status(4, "Hang Up", T0 + 69)
     assert call.server_final
     assert call.state.status == "hung_up"
-    assert call.outcome == "ended"
+    assert call.outcome == "answered"
 
 
 # The lag guard (CONTRACT.md "Call safety": a reused session).
@@ -318,7 +318,7 @@ def test_lag_guard(
     if progress is not None:
         assert feed(call, [(0.5, progress)]) == [True]
     if hung_up:
-        call.hung_up("ended")
+        call.hung_up("canceled")
     assert call.status(30, STATUS_TEXT[30], T0 + seconds) is counts
     assert call.over is counts
     assert call.server_final is counts
@@ -337,7 +337,7 @@ def test_lag_guard_off_for_a_call_known_answered() -> None:
         answered=T0 + 0.5,
     )
     assert call.status(30, STATUS_TEXT[30], T0 + 1)
-    assert call.outcome == "ended"
+    assert call.outcome == "answered"
     assert call.state.duration == 0.5
 
 
@@ -358,8 +358,8 @@ def test_lag_guard_lets_non_final_codes_through() -> None:
         pytest.param(30, None, None, 500, "no_answer", id="ring-after"),
         pytest.param(30, 60, 10, 40, None, id="ring-off-once-answered"),
         pytest.param(30, 60, 10, 69.999, None, id="max-before"),
-        pytest.param(30, 60, 10, 70, "ended", id="max-at"),
-        pytest.param(None, 60, 10, 100, "ended", id="max-after"),
+        pytest.param(30, 60, 10, 70, "answered", id="max-at"),
+        pytest.param(None, 60, 10, 100, "answered", id="max-after"),
         pytest.param(None, 60, None, 100, None, id="max-waits-for-answer"),
         pytest.param(None, None, None, 4 * HOUR, None, id="no-bounds"),
         pytest.param(None, None, 10, 4 * HOUR, None, id="no-bounds-answered"),
@@ -382,8 +382,8 @@ def test_due_hang_up_none_after_our_hang_up(answered: bool) -> None:
     call = make(ring_timeout=30, max_duration=60)
     feed(call, TALKING if answered else RINGING)
     late = T0 + 1000
-    assert call.due_hang_up(late) == ("ended" if answered else "no_answer")
-    call.hung_up("ended" if answered else "no_answer")
+    assert call.due_hang_up(late) == ("answered" if answered else "no_answer")
+    call.hung_up("answered" if answered else "no_answer")
     assert call.due_hang_up(late) is None
 
 
@@ -469,12 +469,12 @@ def test_poll_failed_counts_per_call() -> None:
         pytest.param(
             RINGING, "no_answer", 4, None, "no_answer", "hung_up", id="ring-timeout"
         ),
-        pytest.param(RINGING, "ended", 4, None, "ended", "hung_up", id="hung-up"),
+        pytest.param(RINGING, "canceled", 4, None, "canceled", "hung_up", id="hung-up"),
         pytest.param(
-            TALKING, None, 3, None, "ended", "status_unknown", id="gave-up-talking"
+            TALKING, None, 3, None, "answered", "status_unknown", id="gave-up-talking"
         ),
         pytest.param(
-            TALKING, "ended", 4, None, "ended", "hung_up", id="hung-up-talking"
+            TALKING, "answered", 4, None, "answered", "hung_up", id="hung-up-talking"
         ),
     ],
 )
@@ -588,11 +588,11 @@ def test_snapshot_restore_round_trip() -> None:
     assert restored.code is None  # the next getStatus tells
     # Bounds go on from the original dial and answer.
     assert restored.due_hang_up(T0 + 607.9) is None
-    assert restored.due_hang_up(T0 + 608) == "ended"
+    assert restored.due_hang_up(T0 + 608) == "answered"
     assert restored.follow_expired(T0 + 668)
     assert not restored.follow_expired(T0 + 667.9)
     feed(restored, [(100, 31)])
-    assert restored.outcome == "ended"
+    assert restored.outcome == "answered"
     assert restored.state.duration == 92.0
 
 

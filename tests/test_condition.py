@@ -130,7 +130,7 @@ async def test_last_call_outcome_is_the_previous_call_s_until_a_call_ends(
             "answered": condition("last_call_outcome", outcome=["answered"]),
             "missed": condition(
                 "last_call_outcome",
-                outcome=["busy", "no_answer", "rejected", "ended", "failed"],
+                outcome=["busy", "no_answer", "rejected", "canceled", "failed"],
             ),
         },
     )

@@ -54,10 +54,11 @@ async def test_a_connected_call_is_left_alone(
     assert response == {
         "status": "connected",
         "status_code": 9,
-        "outcome": None,
+        "outcome": "line_busy",
         "answered_by": None,
         "attempts": [],
         "skipped": True,
+        "held_by": {"destination": DEST, "contact": None, "same_dial": False},
         "error": None,
         "error_key": None,
     }

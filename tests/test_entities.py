@@ -112,7 +112,7 @@ class EventLog:
             "destination_insufficient_funds",
         ),
         ("account_state", ["started", "failed"], "hung_up"),
-        ("cancelled", ["started", "ended"], "hung_up"),
+        ("cancelled", ["started", "canceled"], "hung_up"),
     ],
 )
 async def test_events_from_status_sequences(
@@ -168,7 +168,7 @@ async def test_ring_timeout_event_is_no_answer(
     assert log.events[-1]["status"] == "hung_up"
 
 
-async def test_user_hang_up_before_answer_is_ended(
+async def test_user_hang_up_before_answer_is_canceled(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -181,7 +181,7 @@ async def test_user_hang_up_before_answer_is_ended(
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
     )
-    assert log.types == ["started", "ended"]
+    assert log.types == ["started", "canceled"]
     assert "duration" not in log.events[-1]
 
 
@@ -194,7 +194,7 @@ async def test_replaced_call_ends_then_next_starts(
     log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
     await dial(hass)
     await dial(hass, destination="0687654321")
-    assert log.types == ["started", "ended", "started"]
+    assert log.types == ["started", "canceled", "started"]
     assert log.events[-1]["destination"] == "0687654321"
 
 
@@ -249,7 +249,7 @@ async def test_destination_not_recorded(
     assert "destination" in entity._unrecorded_attributes
 
 
-async def test_source_ends_before_answer_is_ended(
+async def test_source_ends_before_answer_is_canceled(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -260,4 +260,4 @@ async def test_source_ends_before_answer_is_ended(
     await dial(hass)
     for _ in range(7):
         await tick(hass, freezer)
-    assert events == ["started", "ended"]
+    assert events == ["started", "canceled"]

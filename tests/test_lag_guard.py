@@ -83,7 +83,7 @@ async def test_stale_status_after_connect_is_not_the_outcome(
     for _ in range(3):
         await tick(hass, freezer)
     assert call_status(hass, init_integration) == "destination_alerting"
-    assert events == ["started", "ended", "started"]
+    assert events == ["started", "canceled", "started"]
 
 
 async def test_stale_final_after_a_new_dial_is_not_the_new_calls_end(

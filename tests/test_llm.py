@@ -388,7 +388,7 @@ async def test_call_tool_twice_at_once_never_rings_two(
     assert max(up) == 1
     assert len(ha_sim.server.calls) == 2
     outcomes = sorted(str(r.data["outcome"]) for r in results)
-    assert outcomes == ["answered", "ended"]
+    assert outcomes == ["answered", "canceled"]
     for result in results:
         assert not any(c.isdigit() for c in json.dumps(result.data, ensure_ascii=False))
 

@@ -94,8 +94,8 @@ async def logbook(
             "Call to Mum rejected",
         ),
         (
-            {"contact": "Mum", "destination": MUM, "outcome": "ended"},
-            "Call to Mum ended before it was answered",
+            {"contact": "Mum", "destination": MUM, "outcome": "canceled"},
+            "Call to Mum hung up before it was answered",
         ),
         (
             {"contact": "Mum", "destination": MUM, "outcome": "failed"},

@@ -100,6 +100,7 @@ async def test_dial_response_and_defaults(
         "answered_by": None,
         "attempts": [{"destination": "+3161234" + "5678", "outcome": None}],
         "skipped": False,
+        "held_by": None,
         "error": None,
         "error_key": None,
     }
@@ -238,12 +239,12 @@ async def test_wait_outcomes(
     assert call_status(hass, init_integration) == state
 
 
-async def test_server_hang_up_before_answer_is_ended(
+async def test_server_hang_up_before_answer_is_canceled(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     ha_sim.server.default_scenario = "cancelled"
     response = await dial_waiting(hass, freezer)
-    assert response["outcome"] == "ended"
+    assert response["outcome"] == "canceled"
 
 
 async def test_ring_timeout_hang_up_retried_after_failure(

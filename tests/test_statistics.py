@@ -457,7 +457,7 @@ async def test_call_contact_superseding_a_ringing_call_announces_each_once(
         for e in ended(events)
     ]
     assert seen == [
-        (DEST, None, "ended", 0),
+        (DEST, None, "canceled", 0),
         (MUM, "Mum", "answered", TALKED),
     ]
     assert totals(hass, init_integration) == (2, TALKED)

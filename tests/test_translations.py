@@ -11,9 +11,8 @@ from typing import Any
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
-from custom_components.connectcall.codes import CALL_STATES, OUTCOMES
+from custom_components.connectcall.codes import CALL_STATES, EVENT_TYPES, OUTCOMES
 from custom_components.connectcall.condition import CONDITIONS
-from custom_components.connectcall.event import EVENT_TYPES
 from custom_components.connectcall.trigger import TRIGGERS
 
 ROOT = Path(__file__).parent.parent / "custom_components" / "connectcall"

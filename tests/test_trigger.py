@@ -65,7 +65,7 @@ EVERY = {
     "answered": {"triggers": [{"trigger": "connectcall.call_answered"}]},
     "ended": {"triggers": [{"trigger": "connectcall.call_ended"}]},
 }
-MISSED = ["busy", "no_answer", "rejected", "ended", "failed"]
+MISSED = ["busy", "no_answer", "rejected", "canceled", "failed"]
 FACTS = ("config_entry_id", "device_id", "destination", "contact")
 
 
@@ -104,7 +104,7 @@ async def test_an_answered_call_fires_each_trigger_once_with_its_facts(
         ("busy", "busy"),
         ("no_answer", "no_answer"),
         ("rejected", "rejected"),
-        ("cancelled", "ended"),
+        ("cancelled", "canceled"),
         ("wrong_destination", "failed"),
     ],
 )

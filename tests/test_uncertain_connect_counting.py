@@ -95,7 +95,7 @@ async def test_dropped_connect_answer_counts_and_announces_once(
     await run(hass, freezer, 45)
     assert calls_placed(ha_sim) == [DEST, MUM]
     assert [(e["destination"], e["contact"], e["outcome"]) for e in ended(events)] == [
-        (DEST, None, "ended"),
+        (DEST, None, "canceled"),
         (MUM, "Mum", "answered"),
     ]
     assert totals(hass, init_integration) == (2, TALKED)
@@ -186,7 +186,7 @@ async def test_restart_before_a_settled_call_progressed_does_not_count_it(
     But ``CallTracker.restore`` builds the tracker with ``reused_session``
     False: ``progressed`` is True at once, so the next poll's 4 (the previous
     call's end) is trusted as B's own end, and ``_publish`` counts B and
-    announces it ("ended", contact/destination B): a call that never rang.
+    announces it ("canceled", contact/destination B): a call that never rang.
 
     Fix: keep ``progressed`` in the snapshot (or restore a tracker of a
     reused session as reused: the lag guard then counts from ``dialled``).
@@ -256,7 +256,7 @@ async def test_settled_call_answered_at_once_counts_once(
     await dial(hass, destination=B, mode="simultaneous")
     await run(hass, freezer, 45)
     seen = [(e["destination"], e["outcome"], e["duration"]) for e in ended(events)]
-    assert seen == [(DEST, "ended", 0), (B, "answered", TALKED)]
+    assert seen == [(DEST, "canceled", 0), (B, "answered", TALKED)]
     assert totals(hass, init_integration) == (2, TALKED)
 
 

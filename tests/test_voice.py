@@ -117,7 +117,7 @@ async def test_dutch(
         ("busy", "bel mum", "nl", "Mum is in gesprek."),
         ("rejected", "ring Mum", "en", "Mum declined the call."),
         ("ringing_forever", "call mum", "en", "Mum did not answer."),
-        ("cancelled", "call mum", "en", "The call ended before Mum answered."),
+        ("cancelled", "call mum", "en", "The call was hung up before Mum answered."),
         ("wrong_destination", "call mum", "en", "The call to Mum failed."),
     ],
 )

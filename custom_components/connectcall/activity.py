@@ -140,11 +140,8 @@ class CallActivity:
         if state.ended_at is not None and not call.reported:
             call.reported = True
             if call.counted:
-                # As `dial` reports it: an answered call is "answered". The
-                # tracker sets an outcome with the end.
-                outcome = (
-                    OUTCOME_ANSWERED if state.answered_at is not None else state.outcome
-                )
+                # The tracker sets an outcome with the end.
+                outcome = state.outcome
                 assert outcome is not None
                 self._remember(state.destination, outcome, state.ended_at.timestamp())
                 self._set(self.totals.ended(state))

@@ -21,7 +21,7 @@ from .codes import (
     ANSWERED_STATUS_CODES,
     CODE_HUNG_UP,
     FINAL_STATUS_CODES,
-    OUTCOME_ENDED,
+    OUTCOME_ANSWERED,
     OUTCOME_FAILED,
     OUTCOME_NO_ANSWER,
     STATE_IDLE,
@@ -56,7 +56,7 @@ class CallState:
     dialled_at: datetime | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
-    # The call's event type once it is over (ended, busy, no_answer, ...).
+    # How the call ended, once it is over (codes.OUTCOMES).
     outcome: str | None = None
 
     @property
@@ -222,7 +222,7 @@ class CallTracker:
         bound = self.next_bound()
         if bound is None or now < bound:
             return None
-        return OUTCOME_NO_ANSWER if self.answered is None else OUTCOME_ENDED
+        return OUTCOME_NO_ANSWER if self.answered is None else OUTCOME_ANSWERED
 
     def follow_expired(self, now: float) -> bool:
         """Following ends 4 h after the dial, or max_duration + 60 s after answer."""
@@ -289,7 +289,7 @@ class CallTracker:
 
     def _outcome(self) -> str:
         if self.answered is not None:
-            return OUTCOME_ENDED
+            return OUTCOME_ANSWERED
         if self._account_problem:
             return OUTCOME_FAILED
         if self._hang_up_outcome is not None:

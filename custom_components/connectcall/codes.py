@@ -128,28 +128,53 @@ STATE_IDLE: Final = "idle"
 STATE_UNKNOWN: Final = "status_unknown"
 CALL_STATES: Final = [STATE_IDLE, STATE_UNKNOWN, *STATUS_STATES.values()]
 
-# Call outcomes (the event entity's event types, and dial's `outcome`).
+# How a finished call ended: dial's `outcome`, the options of the call_ended
+# trigger and the last_call_outcome condition, `connectcall_call_ended`, the
+# logbook. One key and one label each, everywhere.
 OUTCOME_ANSWERED: Final = "answered"
-OUTCOME_ENDED: Final = "ended"
+OUTCOME_CANCELED: Final = "canceled"  # hung up before an answer (no ring timeout)
 OUTCOME_BUSY: Final = "busy"
 OUTCOME_NO_ANSWER: Final = "no_answer"
 OUTCOME_REJECTED: Final = "rejected"
 OUTCOME_FAILED: Final = "failed"
-# Every outcome, in the order the event entity lists them.
 OUTCOMES: Final = (
     OUTCOME_ANSWERED,
-    OUTCOME_ENDED,
     OUTCOME_BUSY,
     OUTCOME_NO_ANSWER,
     OUTCOME_REJECTED,
+    OUTCOME_CANCELED,
     OUTCOME_FAILED,
 )
+# Only a dial's, no call's: keep_active_call left a call alone (nothing was
+# dialled); respond_on_error answers a failed dial.
+OUTCOME_LINE_BUSY: Final = "line_busy"
+OUTCOME_ERROR: Final = "error"
+DIAL_OUTCOMES: Final = (*OUTCOMES, OUTCOME_LINE_BUSY, OUTCOME_ERROR)
+# Before 2.0.0 "ended" also named a hang-up before the answer: an automation
+# saved then still means `canceled` by it.
+OUTCOME_RENAMED: Final = {"ended": OUTCOME_CANCELED}
 # A final code before any answer -> the outcome (anything else: failed).
 UNANSWERED_OUTCOMES: Final[dict[int, str]] = {
-    4: OUTCOME_ENDED,
-    30: OUTCOME_ENDED,
-    31: OUTCOME_ENDED,
+    4: OUTCOME_CANCELED,
+    30: OUTCOME_CANCELED,
+    31: OUTCOME_CANCELED,
     10: OUTCOME_BUSY,
     11: OUTCOME_NO_ANSWER,
     12: OUTCOME_REJECTED,
 }
+
+# The call event entity's event types: the start, the answer, then the end:
+# `ended` after an answer, else the outcome.
+EVENT_STARTED: Final = "started"
+EVENT_ENDED: Final = "ended"
+EVENT_TYPES: Final = (
+    EVENT_STARTED,
+    OUTCOME_ANSWERED,
+    EVENT_ENDED,
+    *OUTCOMES[1:],
+)
+
+
+def end_event_type(outcome: str) -> str:
+    """The event entity's event type for a call that ended with ``outcome``."""
+    return EVENT_ENDED if outcome == OUTCOME_ANSWERED else outcome

@@ -37,6 +37,10 @@ SIGNAL_CALL_MILESTONE: Final = "connectcall_call_milestone"
 
 DEFAULT_MODE: Final = CallMode.SOURCE_FIRST
 DEFAULT_POLL_INTERVAL: Final = 1.0
+# How long each number of a list rings when the dial does not say: below the
+# delay after which a mobile's voicemail answers (README, "How long a phone
+# rings"). The blueprints' default too.
+DEFAULT_LIST_RING: Final = 15.0
 # How long `wait` waits for an answer when nothing bounds the ring.
 DEFAULT_WAIT_RING: Final = 120.0
 # Slack on top of a ring bound for the server to report the end.

@@ -1,4 +1,4 @@
-"""Quick-dial contacts: finding one by the name a person says or types."""
+"""Quick-dial contacts: finding one by the name (or alias) a person says or types."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Final
 import unicodedata
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
-from .const import CONF_NUMBER, SUBENTRY_CONTACT
+from .const import CONF_NUMBER, DOMAIN, SUBENTRY_CONTACT
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,27 @@ class Contact:
     def name(self) -> str:
         """The contact's name (its subentry title)."""
         return self.subentry.title
+
+    @property
+    def button_unique_id(self) -> str:
+        """The unique ID of the contact's Call button."""
+        return f"{self.entry.entry_id}_{self.subentry.subentry_id}_call"
+
+    def aliases(self, hass: HomeAssistant) -> list[str]:
+        """The voice aliases the user gave the contact's Call button.
+
+        Home Assistant's own (Settings > Voice assistants): "mama" for the
+        contact "Mum". The entity's computed name, which an alias list may
+        hold as a placeholder, is no alias.
+        """
+        registry = er.async_get(hass)
+        entity_id = registry.async_get_entity_id(
+            "button", DOMAIN, self.button_unique_id
+        )
+        entity = registry.async_get(entity_id) if entity_id else None
+        if entity is None:
+            return []
+        return [alias for alias in entity.aliases if isinstance(alias, str)]
 
 
 # A leading article or possessive that a person says and a saved name lacks
@@ -64,19 +87,26 @@ def contacts_of(entries: Iterable[ConfigEntry]) -> list[Contact]:
     ]
 
 
-def find_contacts(entries: Iterable[ConfigEntry], name: str) -> list[Contact]:
+def find_contacts(
+    entries: Iterable[ConfigEntry], name: str, hass: HomeAssistant | None = None
+) -> list[Contact]:
     """The contacts of ``entries`` called ``name`` (compared as above).
 
     Of several, the ones saved with the very words said (case aside): "The
     Office" and "Office", both saved before articles were ignored, stay
-    callable by their own names.
+    callable by their own names. With ``hass``, a name no contact has is
+    looked up among the Call buttons' voice aliases: a contact's own name
+    always wins over another's alias.
     """
     wanted = comparable(name)
-    found = [
-        contact
-        for contact in contacts_of(entries)
-        if comparable(contact.name) == wanted
-    ]
+    contacts = contacts_of(entries)
+    found = [contact for contact in contacts if comparable(contact.name) == wanted]
+    if not found and hass is not None:
+        return [
+            contact
+            for contact in contacts
+            if any(comparable(alias) == wanted for alias in contact.aliases(hass))
+        ]
     words = name.casefold().split()
     exact = [contact for contact in found if contact.name.casefold().split() == words]
     return exact if len(found) > 1 and exact else found

@@ -11,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from .api import PLACE_TIMEOUT, ConnectCallError
-from .codes import CODE_HUNG_UP, OUTCOME_ENDED
+from .codes import CODE_HUNG_UP, OUTCOME_CANCELED
 from .const import LOGGER, SHUTDOWN_TIMEOUT
 from .errors import action_errors
 from .schedule import FollowedCall, now
@@ -40,7 +40,7 @@ class CallEnding:
             if call is None or call.tracker.server_final:
                 return
             with action_errors(co.hass, co.config_entry):
-                await self.hang_up_locked(call, OUTCOME_ENDED)
+                await self.hang_up_locked(call, OUTCOME_CANCELED)
         await co.schedule.poll_again(call)
 
     async def async_end_session(self) -> None:
@@ -96,7 +96,7 @@ class CallEnding:
         """
         keeper = self._co.keeper
         try:
-            await self.hang_up_locked(call, OUTCOME_ENDED)
+            await self.hang_up_locked(call, OUTCOME_CANCELED)
         except ConnectCallError:
             if (
                 not call.tracker.over

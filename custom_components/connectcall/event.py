@@ -9,17 +9,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .call import CallState
-from .codes import OUTCOME_ANSWERED, OUTCOMES
+from .codes import EVENT_STARTED, EVENT_TYPES, OUTCOME_ANSWERED, end_event_type
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity
 
 PARALLEL_UPDATES = 0
 
-EVENT_STARTED = "started"
-EVENT_TYPES = [EVENT_STARTED, *OUTCOMES]
 
 DESCRIPTION = EventEntityDescription(
-    key="call", translation_key="call", event_types=EVENT_TYPES
+    key="call", translation_key="call", event_types=list(EVENT_TYPES)
 )
 
 
@@ -70,7 +68,7 @@ class ConnectCallEvent(ConnectCallEntity, EventEntity):
             self._fire(OUTCOME_ANSWERED, state)
         if ended and not seen_ended and state.outcome:
             extra = {"duration": state.duration} if answered else {}
-            self._fire(state.outcome, state, extra)
+            self._fire(end_event_type(state.outcome), state, extra)
         self._fired = (call_id, answered, ended)
 
     def _fire(

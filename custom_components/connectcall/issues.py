@@ -14,6 +14,7 @@ from .const import DOMAIN
 
 ISSUE_FUNDS = "insufficient_funds"
 ISSUE_HTTP = "insecure_url"
+ISSUE_OUTCOME_RENAMED = "outcome_ended_renamed"
 
 
 def _issue_id(kind: str, entry_id: str) -> str:
@@ -57,6 +58,24 @@ def async_funds_seen(hass: HomeAssistant, entry_id: str, account: str) -> None:
 def async_call_answered(hass: HomeAssistant, entry_id: str) -> None:
     """An answered call proves the funds are back."""
     ir.async_delete_issue(hass, DOMAIN, _issue_id(ISSUE_FUNDS, entry_id))
+
+
+@callback
+def async_outcome_renamed(hass: HomeAssistant) -> None:
+    """An automation picks the outcome "ended", now "canceled".
+
+    Not persistent: each start raises it again while an automation still
+    says "ended", and not once they all were saved anew.
+    """
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        ISSUE_OUTCOME_RENAMED,
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_OUTCOME_RENAMED,
+    )
 
 
 @callback

@@ -29,7 +29,7 @@ import probatio
 from .codes import (
     OUTCOME_ANSWERED,
     OUTCOME_BUSY,
-    OUTCOME_ENDED,
+    OUTCOME_CANCELED,
     OUTCOME_FAILED,
     OUTCOME_NO_ANSWER,
     OUTCOME_REJECTED,
@@ -45,7 +45,7 @@ OUTCOME_TEXT: Final[dict[str, str]] = {
     OUTCOME_BUSY: "{name} is busy",
     OUTCOME_NO_ANSWER: "{name} did not answer",
     OUTCOME_REJECTED: "{name} declined the call",
-    OUTCOME_ENDED: "The call to {name} ended before it was answered",
+    OUTCOME_CANCELED: "The call to {name} ended before it was answered",
     OUTCOME_FAILED: "The call to {name} failed",
 }
 
@@ -76,19 +76,22 @@ def _entries(hass: HomeAssistant) -> list[ConnectCallConfigEntry]:
 
 @callback
 def _callable(hass: HomeAssistant, assistant: str, contact: Contact) -> bool:
-    unique_id = f"{contact.entry.entry_id}_{contact.subentry.subentry_id}_call"
-    return _exposed(hass, assistant, "button", unique_id)
+    return _exposed(hass, assistant, "button", contact.button_unique_id)
 
 
 @callback
-def _callable_names(hass: HomeAssistant, assistant: str) -> list[str]:
-    return sorted(
-        {
-            contact.name
-            for contact in contacts_of(_entries(hass))
-            if _callable(hass, assistant, contact)
-        }
-    )
+def _callable_names(
+    hass: HomeAssistant, assistant: str, *, with_aliases: bool = False
+) -> list[str]:
+    """The names of the contacts the assistant may call ("Mum (also: mama)")."""
+    names: set[str] = set()
+    for contact in contacts_of(_entries(hass)):
+        if not _callable(hass, assistant, contact):
+            continue
+        aliases = contact.aliases(hass) if with_aliases else []
+        also = f" (also: {', '.join(aliases)})" if aliases else ""
+        names.add(f"{contact.name}{also}")
+    return sorted(names)
 
 
 @callback
@@ -115,7 +118,7 @@ class CallContactTool(Tool):
 
     def __init__(self, names: list[str]) -> None:
         """The description names the callable contacts, so the model knows them."""
-        known = ", ".join(names)
+        known = "; ".join(names)
         self.description = (
             "Calls one of the user's quick-dial contacts by name: the call "
             "connects the user's phone with the contact's, and this waits until "
@@ -140,7 +143,7 @@ class CallContactTool(Tool):
         # Checked again at the call: a contact may be gone or hidden since.
         found = [
             contact
-            for contact in find_contacts(_entries(hass), said)
+            for contact in find_contacts(_entries(hass), said, hass)
             if _callable(hass, assistant, contact)
         ]
         if len(found) != 1:
@@ -273,7 +276,7 @@ def async_get_tools(
         return None
     assistant = llm_context.assistant
     tools: list[Tool] = []
-    if names := _callable_names(hass, assistant):
+    if names := _callable_names(hass, assistant, with_aliases=True):
         tools.append(CallContactTool(names))
     if _accounts(hass, assistant, "button", "hang_up"):
         tools.append(HangUpTool())

@@ -1,8 +1,9 @@
 """The Activity panel: one line per finished call.
 
 "Call to Mum answered, talked 2 min 4 s": the entry's name is "Call to Mum"
-and its message the outcome, so the line reads as one sentence, in the
-language Home Assistant is set to.
+and its message the outcome's label (as the automation editor shows it,
+lower case), so the line reads as one sentence, in the language Home
+Assistant is set to.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from homeassistant.components.logbook.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
 
-from .codes import OUTCOME_ANSWERED, OUTCOME_FAILED
+from .codes import OUTCOME_ANSWERED, OUTCOME_FAILED, OUTCOMES
 from .const import DOMAIN, EVENT_CALL_ENDED
 
 
@@ -38,12 +39,16 @@ def describe(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
     """The logbook line of a ``connectcall_call_ended`` event's data."""
     texts = _texts(hass, hass.config.language) or _texts(hass, "en")
     outcome = data.get("outcome")
-    if outcome not in texts or outcome == "call":
+    if outcome not in OUTCOMES:
         outcome = OUTCOME_FAILED
     who = data.get("contact") or data.get("destination") or "?"
-    message = texts[outcome]
+    label = texts[outcome]
+    message = label[:1].lower() + label[1:]
     if outcome == OUTCOME_ANSWERED:
-        message = message.format(duration=talk_time(float(data.get("duration") or 0)))
+        talked = texts["talked"].format(
+            duration=talk_time(float(data.get("duration") or 0))
+        )
+        message = f"{message}, {talked}"
     return {
         LOGBOOK_ENTRY_NAME: texts["call"].format(who=who),
         LOGBOOK_ENTRY_MESSAGE: message,
@@ -51,18 +56,29 @@ def describe(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _texts(hass: HomeAssistant, language: str) -> dict[str, str]:
-    """The logbook texts in ``language`` (loaded at setup).
+    """The outcomes' labels and the logbook's words in ``language``.
 
-    They live in the translations' ``common`` section as ``logbook_*``: the
-    only free-form section core's schema (hassfest) allows.
+    Loaded at setup. The labels are the automation editor's (the selector's
+    options); the words live in the translations' ``common`` section as
+    ``logbook_*``, the only free-form section core's schema allows.
     """
-    prefix = f"component.{DOMAIN}.common.logbook_"
-    return {
-        key.removeprefix(prefix): text
+    labels = f"component.{DOMAIN}.selector.outcome.options."
+    words = f"component.{DOMAIN}.common.logbook_"
+    texts = {
+        key.removeprefix(labels): text
+        for key, text in async_get_cached_translations(
+            hass, language, "selector", DOMAIN
+        ).items()
+        if key.startswith(labels)
+    }
+    if not texts:
+        return {}
+    return texts | {
+        key.removeprefix(words): text
         for key, text in async_get_cached_translations(
             hass, language, "common", DOMAIN
         ).items()
-        if key.startswith(prefix)
+        if key.startswith(words)
     }
 
 

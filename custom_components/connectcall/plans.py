@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from homeassistant.exceptions import HomeAssistantError
 
 from .call import CallState
-from .codes import OUTCOME_ANSWERED, OUTCOME_BUSY, CallMode
+from .codes import OUTCOME_ANSWERED, OUTCOME_BUSY, OUTCOME_LINE_BUSY, CallMode
 from .const import (
     ATTR_DESTINATION,
     ATTR_MAX_DURATION,
@@ -30,6 +30,7 @@ from .const import (
     CONF_NUMBER,
     CONF_RING_TIMEOUT,
     CONF_SOURCE,
+    DEFAULT_LIST_RING,
     DEFAULT_MODE,
     DEFAULT_WAIT_RING,
     DOMAIN,
@@ -50,8 +51,6 @@ LIMITS: Final[dict[str, tuple[int, int]]] = {
     ATTR_RETRY_BUSY: (0, 5),
     ATTR_RETRY_DELAY: (1, 300),
 }
-# A list without ring_timeout rings each number this long.
-LIST_RING = 30.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +70,17 @@ class DialPlan:
     contact: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LineHolder:
+    """What holds the line when keep_active_call skips a dial."""
+
+    destination: str | None  # the number called last
+    contact: str | None
+    # The holder was dialled with the same source and numbers: a second
+    # press of the doorbell whose own call holds the line.
+    same_dial: bool
+
+
 @dataclass(slots=True)
 class DialResult:
     """The ``dial`` action's response."""
@@ -82,12 +92,14 @@ class DialResult:
     attempts: list[dict[str, str | None]] = field(default_factory=list)
     # keep_active_call found a call in progress: nothing was dialled.
     skipped: bool = False
+    held_by: LineHolder | None = None
 
 
 @dataclass(slots=True, eq=False)
 class _Dial:
     """A dial from its start until its list runs on its own or ends."""
 
+    plan: DialPlan
     # The plan generation it runs as; None until it superseded the last.
     generation: int | None = None
 
@@ -182,7 +194,7 @@ def build_plan(
     retry_busy = _limited(data, ATTR_RETRY_BUSY, int) or 0
 
     if ring_timeout is None and len(destinations) > 1:
-        ring_timeout = LIST_RING
+        ring_timeout = DEFAULT_LIST_RING
     if ring_timeout is None and (default := options.get(CONF_RING_TIMEOUT)):
         ring_timeout = float(default)
     plan = DialPlan(
@@ -214,7 +226,12 @@ class PlanRunner[CallT]:
         self._line = line
         self._plan_task: asyncio.Task[None] | None = None
         self._plan_generation = 0
-        self._dials: set[_Dial] = set()
+        # In the order they started (a dict: an ordered set).
+        self._dials: dict[_Dial, None] = {}
+        # The plan of the list running in the background.
+        self._background_plan: DialPlan | None = None
+        # The plan that placed the current call, and that call's ID.
+        self._placed: tuple[DialPlan, int] | None = None
         # Set (and replaced) when a plan is superseded: wakes a busy retry's
         # pause, so a hang-up ends a waiting list at once.
         self._plan_changed = asyncio.Event()
@@ -246,13 +263,13 @@ class PlanRunner[CallT]:
         place one call). ``result`` holds what was tried when this raises.
         """
         if keep_active_call and (self.in_progress or self._line.occupied):
-            self._skipped(result)
+            self._skipped(plan, result)
             return
-        dial = _Dial()
-        self._dials.add(dial)
+        dial = _Dial(plan)
+        self._dials[dial] = None
         try:
             if keep_active_call and await self._line.async_unconfirmed_end_still_up():
-                self._skipped(result)
+                self._skipped(plan, result)
                 return
             generation = dial.generation = await self.async_supersede()
             first = await self._dial_attempt(plan, plan.destinations[0], result)
@@ -263,22 +280,55 @@ class PlanRunner[CallT]:
             if wait:
                 await self._run_plan(plan, result, first, generation)
             elif len(plan.destinations) > 1 or plan.retry_busy:
+                self._background_plan = plan
                 self._plan_task = self._line.create_background_task(
                     self._run_plan_in_background(plan, result, first, generation),
                     f"{DOMAIN} call list",
                 )
         finally:
-            self._dials.discard(dial)
+            self._dials.pop(dial, None)
 
-    def _skipped(self, result: DialResult) -> None:
+    def _skipped(self, plan: DialPlan, result: DialResult) -> None:
+        state = self._line.data
         result.skipped = True
-        result.status, result.status_code = self._line.data.status, self._line.data.code
+        result.outcome = OUTCOME_LINE_BUSY
+        result.status, result.status_code = state.status, state.code
+        holder = self._holding_plan()
+        result.held_by = LineHolder(
+            destination=state.destination,
+            contact=state.contact,
+            same_dial=holder is not None
+            and (holder.source, holder.destinations)
+            == (plan.source, plan.destinations),
+        )
+
+    def _holding_plan(self) -> DialPlan | None:
+        """The plan whose dial holds the line; None: none of this run's.
+
+        A dial still running comes first (the newest), then a list in the
+        background, then the plan that placed the current call (a call
+        resumed after a restart has none).
+        """
+        running = [
+            dial.plan
+            for dial in self._dials
+            if dial.generation in (None, self._plan_generation)
+        ]
+        if running:
+            return running[-1]
+        if self._plan_task is not None and not self._plan_task.done():
+            return self._background_plan
+        if self._placed is not None and self._placed[1] == self._line.data.call_id:
+            return self._placed[0]
+        return None
 
     async def _dial_attempt(
         self, plan: DialPlan, number: str, result: DialResult
     ) -> CallT:
         result.attempts.append({"destination": number, "outcome": None})
-        return await self._line.async_place(plan, number)
+        call = await self._line.async_place(plan, number)
+        self._placed = (plan, self._line.data.call_id)
+        return call
 
     async def _run_plan(
         self, plan: DialPlan, result: DialResult, call: CallT, generation: int

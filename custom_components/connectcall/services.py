@@ -22,6 +22,7 @@ from homeassistant.helpers import service, translation
 from homeassistant.util.json import JsonValueType
 import probatio
 
+from .codes import OUTCOME_ERROR
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_CONTACT,
@@ -40,10 +41,7 @@ from .const import (
 from .contacts import Contact, comparable, contacts_of, find_contacts
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .errors import invalid_input
-from .plans import DialResult, build_plan, checked_flag, contact_plan
-
-# The outcome of a dial that failed, with respond_on_error.
-OUTCOME_ERROR = "error"
+from .plans import DialPlan, DialResult, build_plan, checked_flag, contact_plan
 
 SERVICE_DIAL = "dial"
 SERVICE_CALL_CONTACT = "call_contact"
@@ -74,6 +72,7 @@ CALL_CONTACT_SCHEMA = probatio.Schema(
         probatio.Optional(CONF_RING_TIMEOUT): _ANY,
         probatio.Optional(ATTR_MAX_DURATION): _ANY,
         probatio.Optional(ATTR_WAIT): _ANY,
+        probatio.Optional(ATTR_RESPOND_ON_ERROR): _ANY,
     }
 )
 ENTRY_SCHEMA = probatio.Schema({probatio.Optional(ATTR_CONFIG_ENTRY_ID): _ANY})
@@ -107,7 +106,7 @@ def _contact(call: ServiceCall) -> Contact:
         if ATTR_CONFIG_ENTRY_ID in call.data
         else call.hass.config_entries.async_entries(DOMAIN, include_ignore=False)
     )
-    found = find_contacts(entries, name)
+    found = find_contacts(entries, name, call.hass)
     if len(found) == 1:
         # Raises the translated "not loaded" error of an account that is not.
         service.async_get_config_entry(call.hass, DOMAIN, found[0].entry.entry_id)
@@ -128,14 +127,25 @@ async def _async_dial(call: ServiceCall) -> ServiceResponse:
     data = dict(call.data)
     plan, wait = build_plan(data, coordinator.config_entry.options)
     keep_active_call = checked_flag(data, ATTR_KEEP_ACTIVE_CALL)
-    respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
+    return await _async_run(call, coordinator, plan, wait, keep_active_call)
+
+
+async def _async_run(
+    call: ServiceCall,
+    coordinator: ConnectCallCoordinator,
+    plan: DialPlan,
+    wait: bool,
+    keep_active_call: bool = False,
+) -> ServiceResponse:
+    """Run a checked plan; with respond_on_error an API failure is a response."""
+    respond_on_error = checked_flag(dict(call.data), ATTR_RESPOND_ON_ERROR)
     result = DialResult()
     try:
         await coordinator.plans.async_run(
             plan, result, wait=wait, keep_active_call=keep_active_call
         )
     except HomeAssistantError as err:
-        # The API's failures only: the input was checked above.
+        # The API's failures only: the input was checked before.
         if not respond_on_error or err.translation_domain != DOMAIN:
             raise
         if result.status is None:
@@ -143,8 +153,10 @@ async def _async_dial(call: ServiceCall) -> ServiceResponse:
                 coordinator.data.status,
                 coordinator.data.code,
             )
-        return _response(call, result, wait, err, await _reason(call.hass, err))
-    return _response(call, result, wait)
+        return _response(
+            call, plan, result, wait, error=err, reason=await _reason(call.hass, err)
+        )
+    return _response(call, plan, result, wait)
 
 
 async def _reason(hass: HomeAssistant, err: HomeAssistantError) -> str:
@@ -164,28 +176,28 @@ async def _reason(hass: HomeAssistant, err: HomeAssistantError) -> str:
 async def _async_call_contact(call: ServiceCall) -> ServiceResponse:
     contact = _contact(call)
     plan, wait = contact_plan(contact, dict(call.data))
-    coordinator: ConnectCallCoordinator = contact.entry.runtime_data
-    result = DialResult()
-    await coordinator.plans.async_run(plan, result, wait=wait)
-    if result.answered_by is not None:
-        result.answered_by = contact.name
-    return _response(call, result, wait)
+    return await _async_run(call, contact.entry.runtime_data, plan, wait)
 
 
 def _response(
     call: ServiceCall,
+    plan: DialPlan,
     result: DialResult,
     wait: bool,
+    *,
     error: HomeAssistantError | None = None,
     reason: str | None = None,
 ) -> ServiceResponse:
     """What ``dial`` and ``call_contact`` answer (when asked to).
 
     ``error`` and its ``reason``: the failure ``respond_on_error`` answers
-    with (no number or secret is in any of these texts).
+    with (no number or secret is in any of these texts). A contact's call
+    names the contact: ``answered_by`` and ``contact``.
     """
     if not call.return_response:
         return None
+    if plan.contact is not None and result.answered_by is not None:
+        result.answered_by = plan.contact
     attempts: list[JsonValueType] = []
     for index, attempt in enumerate(result.attempts, 1):
         outcome = attempt["outcome"]
@@ -193,16 +205,31 @@ def _response(
             # The attempt the failure stopped.
             outcome = OUTCOME_ERROR
         attempts.append({"destination": attempt["destination"], "outcome": outcome})
-    return {
+    held_by: JsonValueType = None
+    if (holder := result.held_by) is not None:
+        held_by = {
+            "destination": holder.destination,
+            "contact": holder.contact,
+            "same_dial": holder.same_dial,
+        }
+    response: dict[str, JsonValueType] = {
         "status": result.status,
         "status_code": result.status_code,
-        "outcome": OUTCOME_ERROR if error else result.outcome if wait else None,
+        "outcome": OUTCOME_ERROR
+        if error
+        else result.outcome
+        if wait or result.skipped
+        else None,
         "answered_by": result.answered_by,
         "attempts": attempts,
         "skipped": result.skipped,
+        "held_by": held_by,
         "error": reason,
         "error_key": None if error is None else error.translation_key,
     }
+    if plan.contact is not None:
+        response["contact"] = plan.contact
+    return response
 
 
 async def _async_hang_up(call: ServiceCall) -> None:

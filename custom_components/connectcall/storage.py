@@ -7,7 +7,12 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
+from .codes import OUTCOME_RENAMED
 from .const import DOMAIN, STORAGE_VERSION
+
+# Minor version 2: the outcomes say "canceled" where 1 said "ended" (a hang-up before
+# the answer).
+OUTCOMES_MINOR_VERSION = 2
 
 
 def session_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -20,6 +25,26 @@ def totals_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.totals")
 
 
+class _OutcomesStore(Store[dict[str, Any]]):
+    """How the account's last calls ended, in today's words."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: Any
+    ) -> Any:
+        if old_minor_version < 2 and isinstance(old_data, dict):
+            kept = [old_data.get("last"), *(old_data.get("numbers") or {}).values()]
+            for last in kept:
+                if isinstance(last, dict) and last.get("outcome") in OUTCOME_RENAMED:
+                    last["outcome"] = OUTCOME_RENAMED[last["outcome"]]
+        return old_data
+
+
 def outcomes_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     """How the account's last calls ended (private: it names the numbers)."""
-    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.outcomes", private=True)
+    return _OutcomesStore(
+        hass,
+        STORAGE_VERSION,
+        f"{DOMAIN}.{entry_id}.outcomes",
+        private=True,
+        minor_version=OUTCOMES_MINOR_VERSION,
+    )

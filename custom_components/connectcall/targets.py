@@ -25,8 +25,9 @@ from homeassistant.helpers.target import (
 from homeassistant.helpers.typing import ConfigType
 import probatio
 
-from .codes import OUTCOMES
+from .codes import OUTCOME_RENAMED, OUTCOMES
 from .const import CONF_NUMBER, DOMAIN
+from .issues import async_outcome_renamed
 
 ATTR_OUTCOME: Final = "outcome"
 
@@ -42,7 +43,7 @@ OUTCOME_SCHEMA: Final = probatio.Schema(
         probatio.Optional(CONF_OPTIONS, default={}): {
             # One outcome may be written without a list in YAML.
             probatio.Optional(ATTR_OUTCOME, default=[]): probatio.All(
-                cv.ensure_list, [probatio.In(OUTCOMES)]
+                cv.ensure_list, [probatio.In((*OUTCOMES, *OUTCOME_RENAMED))]
             )
         },
     }
@@ -126,4 +127,12 @@ class TargetedConfig:
         """Options as the schema allows; devices of this integration only."""
         config = cls.schema(config)
         validate_target(hass, config.get(CONF_TARGET))
+        if outcomes := config.get(CONF_OPTIONS, {}).get(ATTR_OUTCOME):
+            renamed = [OUTCOME_RENAMED.get(outcome, outcome) for outcome in outcomes]
+            if renamed != outcomes:
+                # Saved before the rename: it keeps working, and a repair
+                # says what to change.
+                async_outcome_renamed(hass)
+                options = config[CONF_OPTIONS] | {ATTR_OUTCOME: renamed}
+                config = config | {CONF_OPTIONS: options}
         return config
