@@ -8,6 +8,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.setup import async_setup_component
 import pytest
@@ -17,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from .conftest import SOURCE, RunningSimulator
-from .helpers import BLUEPRINTS, run_clock
+from .helpers import BLUEPRINTS, MUM, add_contact, call_contact, run_clock
 
 
 @pytest.fixture
@@ -296,3 +297,138 @@ async def test_doorbell_not_placed_actions_may_use_call(
         assert not_placed[0].data["outcome"] == "error"
     else:
         assert [c.destination for c in ha_sim.server.calls] == ["0611111111"]
+
+
+# Each kind of bell the blueprint accepts: its state before and after a press.
+BELLS = {
+    "binary_sensor.bell": ("off", "on"),
+    "event.bell": ("2026-11-26T12:00:00+00:00", "2026-11-26T12:00:05+00:00"),
+    "button.bell": ("2026-11-26T12:00:00+00:00", "2026-11-26T12:00:05+00:00"),
+    "input_button.bell": ("2026-11-26T12:00:00+00:00", "2026-11-26T12:00:05+00:00"),
+}
+
+
+async def _change_without_a_press(
+    hass: HomeAssistant, bell: str, change: str, idle: str, pressed: str
+) -> None:
+    """What happens to a bell entity that is no press."""
+    if change == "renamed":
+        # A new friendly name: a new state object, the same state.
+        hass.states.async_set(bell, idle, {"friendly_name": "Front door"})
+    elif change == "attribute":
+        hass.states.async_set(bell, idle, {"friendly_name": "Bell", "icon": "mdi:bell"})
+    elif change == "appears":
+        # Removed, then added again (a reload, a new entity ID): no old state.
+        hass.states.async_remove(bell)
+        hass.states.async_set(bell, pressed)
+    else:  # back from unavailable, as it was (or "on")
+        hass.states.async_set(bell, "unavailable")
+        hass.states.async_set(bell, pressed if bell.startswith("binary") else idle)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("bell", BELLS)
+@pytest.mark.parametrize("change", ["renamed", "attribute", "appears", "comes_back"])
+async def test_doorbell_rings_phones_only_on_a_press(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    bell: str,
+    change: str,
+) -> None:
+    """A rename or another attribute change keeps the bell's state: the
+    trigger fires on a change of state only. An entity appearing or coming
+    back is no press either. Nothing reaches the server; the next real press
+    still places one call."""
+    idle, pressed = BELLS[bell]
+    hass.states.async_set(bell, idle, {"friendly_name": "Bell"})
+    await use_doorbell_blueprint(hass, init_integration, doorbell=bell)
+    await hass.async_block_till_done()
+    await _change_without_a_press(hass, bell, change, idle, pressed)
+    await run_clock(hass, freezer, 2)
+    assert ha_sim.server.calls == []
+    hass.states.async_set(bell, idle if bell.startswith("binary") else pressed)
+    hass.states.async_set(bell, pressed if bell.startswith("binary") else idle[:-6] + "+01:00")
+    await run_clock(hass, freezer, 2)
+    assert [c.destination for c in ha_sim.server.calls] == ["0611111111"]
+
+
+async def test_renaming_an_input_button_places_no_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The bell the README's first doorbell uses, renamed as a user does it
+    (the entity's settings): its state object is written anew, its state
+    kept. Only pressing it rings."""
+    assert await async_setup_component(
+        hass, "input_button", {"input_button": {"bell": {"name": "Bell"}}}
+    )
+    # Pressed once before: a time as its state, as every bell in use has.
+    await press(hass)
+    await use_doorbell_blueprint(hass, init_integration, doorbell="input_button.bell")
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    registry.async_update_entity("input_button.bell", name="Front door")
+    registry.async_update_entity("input_button.bell", icon="mdi:doorbell")
+    await run_clock(hass, freezer, 2)
+    state = hass.states.get("input_button.bell")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Front door"
+    assert ha_sim.server.calls == []
+    await run_clock(hass, freezer, 1)
+    await press(hass)
+    await run_clock(hass, freezer, 2)
+    assert [c.destination for c in ha_sim.server.calls] == ["0611111111"]
+
+
+async def press(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        "input_button", "press", {"entity_id": "input_button.bell"}, blocking=True
+    )
+
+
+async def test_doorbell_press_while_another_call_holds_the_line(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A dashboard call to Mum is connected when the bell rings: that call
+    is left alone (no hangUp, no new call), and "When nobody answers" runs
+    with outcome line_busy, saying which call holds the line."""
+    await add_contact(hass, init_integration, name="Mum", number=MUM)
+    ha_sim.server.scenarios = {MUM: "answered_long"}
+    await call_contact(hass, contact="Mum")
+    await run_clock(hass, freezer, 12)
+    assert ha_sim.server.active_call() is ha_sim.server.calls[0]
+    told = async_capture_events(hass, "nobody_answered")
+    hass.states.async_set("binary_sensor.doorbell", "off")
+    await use_doorbell_blueprint(
+        hass,
+        init_integration,
+        doorbell="binary_sensor.doorbell",
+        no_answer=[
+            {
+                "event": "nobody_answered",
+                "event_data": {
+                    "outcome": "{{ call.outcome }}",
+                    "contact": "{{ call.held_by.contact }}",
+                    "reason": "{{ reason }}",
+                },
+            }
+        ],
+    )
+    await hass.async_block_till_done()
+    start = ha_sim.server.count()
+    hass.states.async_set("binary_sensor.doorbell", "on")
+    await run_clock(hass, freezer, 3)
+    assert [event.data for event in told] == [
+        {"outcome": "line_busy", "contact": "Mum", "reason": ""}
+    ]
+    later = [r.command for r in ha_sim.server.requests[start:]]
+    assert set(later) <= {"getStatus"}
+    assert [c.destination for c in ha_sim.server.calls] == [MUM]
+    assert ha_sim.server.active_call() is ha_sim.server.calls[0]
