@@ -349,7 +349,9 @@ async def test_doorbell_rings_phones_only_on_a_press(
     await run_clock(hass, freezer, 2)
     assert ha_sim.server.calls == []
     hass.states.async_set(bell, idle if bell.startswith("binary") else pressed)
-    hass.states.async_set(bell, pressed if bell.startswith("binary") else idle[:-6] + "+01:00")
+    hass.states.async_set(
+        bell, pressed if bell.startswith("binary") else idle[:-6] + "+01:00"
+    )
     await run_clock(hass, freezer, 2)
     assert [c.destination for c in ha_sim.server.calls] == ["0611111111"]
 

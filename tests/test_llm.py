@@ -451,3 +451,21 @@ async def test_status_tool_never_names_a_hidden_contact_sharing_the_number(
     result = await use(hass, STATUS)
     assert status_contact(result) in (None, "Mum")
     assert "Geheim" not in str(result.data)
+
+
+async def test_call_tool_knows_the_call_buttons_aliases(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """The model reads each contact's aliases and may call it by one."""
+    expose_all(hass, entry)
+    button = button_of(hass, entry, "Mum")
+    assert button is not None
+    er.async_get(hass).async_update_entity(button, aliases=["mama", "moeder"])
+    _, tools = await our_tools(hass)
+    assert "Mum (also: mama, moeder)" in (tools[CALL].description or "")
+    result = await call_waiting(hass, freezer, "Mama")
+    assert [call.destination for call in ha_sim.server.calls] == [MUM]
+    assert result.data == {"outcome": "answered", "result": "Mum answered"}

@@ -9,12 +9,21 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .conftest import SOURCE, RunningSimulator, second_account
-from .helpers import BLUEPRINTS, MUM, MUM_AS_TYPED, add_contact, run_clock
+from .helpers import (
+    BLUEPRINTS,
+    MUM,
+    MUM_AS_TYPED,
+    add_contact,
+    button_of,
+    dial,
+    run_clock,
+)
 
 MAMA_NUMBER = "0622223333"
 
@@ -222,3 +231,60 @@ async def test_a_leading_article_is_not_part_of_the_name(
     speech = await say(hass, freezer, sentence, language=language)
     assert speech == expected
     assert len(ha_sim.server.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "expected"),
+    [
+        ("call mummy", "en", "Calling Mum… Mum answered."),
+        ("bel moeder op", "nl", "Ik bel Mum… Mum heeft opgenomen."),
+        ("bel Moeke", "nl", "Ik bel Mum… Mum heeft opgenomen."),
+    ],
+)
+async def test_a_contact_answers_to_its_call_button_s_aliases(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    sentence: str,
+    language: str,
+    expected: str,
+) -> None:
+    """One contact, several words: Home Assistant's own voice aliases of the
+    contact's Call button (Settings > Voice assistants) reach call_contact."""
+    await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
+    button = button_of(hass, init_integration, "Mum")
+    assert button is not None
+    er.async_get(hass).async_update_entity(button, aliases=["Mummy", "moeder", "Moeke"])
+    await setup_assist(hass)
+    await use_voice_blueprint(hass)
+    assert await say(hass, freezer, sentence, language=language) == expected
+    assert [c.destination for c in ha_sim.server.calls] == [MUM]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "expected"),
+    [
+        ("hang up", "en", "Hung up."),
+        ("Hang up the phone", "en", "Hung up."),
+        ("ophangen", "nl", "Opgehangen."),
+        ("hang de telefoon op", "nl", "Opgehangen."),
+    ],
+)
+@pytest.mark.usefixtures("voice")
+async def test_hang_up_by_voice(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    sentence: str,
+    language: str,
+    expected: str,
+) -> None:
+    """The built-in assistant hangs up the current call, whatever placed it."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass)
+    await run_clock(hass, freezer, 12)
+    assert ha_sim.server.active_call() is ha_sim.server.calls[0]
+    assert await say(hass, freezer, sentence, language=language) == expected
+    assert [r.command for r in ha_sim.server.requests].count("hangUp") == 1
+    assert ha_sim.server.active_call() is None
