@@ -2,7 +2,9 @@
 
 A key in one place without its twin in another (an automation option the
 event never carries, a label that differs between the editor and the event
-entity) makes a user's automation misfire silently.
+entity) makes a user's automation misfire silently. The same for the one
+default ring time: a figure that differs between the README, the
+blueprints and the options sends a visitor to voicemail.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from custom_components.connectcall.codes import (
     UNANSWERED_OUTCOMES,
     end_event_type,
 )
+from custom_components.connectcall.const import DEFAULT_LIST_RING
 from custom_components.connectcall.llm import OUTCOME_TEXT
 from custom_components.connectcall.logbook import describe
 
@@ -126,7 +129,23 @@ def test_users_read_every_dial_outcome() -> None:
     response = readme.split("#### Response")[1].split("####")[0]
     doorbell = (BLUEPRINTS / "automation/connectcall/doorbell_call.yaml").read_text()
     for outcome in DIAL_OUTCOMES:
-        assert f"`{outcome}`" in response, outcome
+        assert re.search(rf"`(outcome: )?{outcome}`", response), outcome
         if outcome != OUTCOME_ANSWERED:
             assert re.search(rf"\b{outcome}\b", doorbell), outcome
     assert not re.search(r"\bended\b", doorbell)
+
+
+def test_one_ring_time_everywhere() -> None:
+    """Lists, both blueprints, every README example and the options' text
+    give the same ring time."""
+    seconds = int(DEFAULT_LIST_RING)
+    for blueprint in ("doorbell_call.yaml", "voice_call_contact.yaml"):
+        spec = load_yaml_dict(BLUEPRINTS / "automation/connectcall" / blueprint)
+        inputs = spec["blueprint"]["input"]
+        assert inputs["ring_timeout"]["default"] == seconds, blueprint
+    readme = (REPO / "README.md").read_text()
+    assert set(re.findall(r"ring_timeout: (\d+)", readme)) == {str(seconds)}
+    assert f"**{seconds} s** per number" in readme
+    for language in LANGUAGES:
+        text = _strings(language)["options"]["step"]["init"]["data_description"]
+        assert f" {seconds} s" in text["ring_timeout"], language
