@@ -91,6 +91,10 @@ def test_each_outcome_has_one_label(language: str) -> None:
         assert events[outcome] == label, outcome
     # The end of an answered call reads apart from every outcome.
     assert events[EVENT_ENDED] not in labels.values()
+    # A call-status state named like an outcome reads like it.
+    states = _strings(language)["entity"]["sensor"]["call_status"]["state"]
+    for outcome in set(states) & set(labels):
+        assert states[outcome] == labels[outcome], outcome
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
