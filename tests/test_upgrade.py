@@ -113,3 +113,26 @@ async def test_automation_saying_ended_still_matches_and_raises_a_repair(
     await dial(hass, destination=DEST)
     await run(hass, freezer, 10)
     assert [r["outcome"] for r in ran(runs, "old")] == ["canceled"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"last": "ended", "numbers": ["ended"]},
+        {"last": None, "numbers": None},
+        ["ended"],
+    ],
+)
+async def test_unreadable_old_outcomes_never_stop_the_setup(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    data: Any,
+) -> None:
+    """The migration leaves data it cannot read alone: the account loads."""
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}.outcomes"
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": data}
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.runtime_data.activity.last is None

@@ -32,7 +32,12 @@ class _OutcomesStore(Store[dict[str, Any]]):
         self, old_major_version: int, old_minor_version: int, old_data: Any
     ) -> Any:
         if old_minor_version < 2 and isinstance(old_data, dict):
-            kept = [old_data.get("last"), *(old_data.get("numbers") or {}).values()]
+            # Unreadable data stays as it is: the setup warns and goes on.
+            numbers = old_data.get("numbers")
+            kept = [
+                old_data.get("last"),
+                *(numbers.values() if isinstance(numbers, dict) else ()),
+            ]
             for last in kept:
                 if isinstance(last, dict) and last.get("outcome") in OUTCOME_RENAMED:
                     last["outcome"] = OUTCOME_RENAMED[last["outcome"]]
