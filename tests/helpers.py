@@ -341,6 +341,15 @@ def button_of(hass: HomeAssistant, entry: MockConfigEntry, name: str) -> str | N
     return contact_button(hass, entry, sub_id)
 
 
+def set_aliases(
+    hass: HomeAssistant, entry: MockConfigEntry, name: str, *aliases: str
+) -> None:
+    """Voice aliases on the contact's Call button, as its settings save them."""
+    button = button_of(hass, entry, name)
+    assert button is not None
+    er.async_get(hass).async_update_entity(button, aliases=list(aliases))
+
+
 # The Assist LLM tools.
 
 CALL = "connectcall__call_contact"

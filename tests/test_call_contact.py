@@ -15,7 +15,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -39,12 +38,12 @@ from .helpers import (
     ZOE,
     B,
     add_contact,
-    button_of,
     call_contact,
     calls_placed,
     commands,
     ended,
     run,
+    set_aliases,
     totals,
 )
 
@@ -514,15 +513,6 @@ async def test_cancelled_waiting_call_contact_leaves_the_call(
     assert totals(hass, init_integration) == (1, TALKED)
 
 
-def _alias(
-    hass: HomeAssistant, entry: MockConfigEntry, name: str, *aliases: str
-) -> None:
-    """Voice aliases on the contact's Call button, as its settings save them."""
-    button = button_of(hass, entry, name)
-    assert button is not None
-    er.async_get(hass).async_update_entity(button, aliases=list(aliases))
-
-
 async def test_a_call_button_alias_finds_its_contact(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
@@ -530,7 +520,7 @@ async def test_a_call_button_alias_finds_its_contact(
 ) -> None:
     """ "mama" is an alias of Mum's button: compared like names; the response
     names the contact as saved."""
-    _alias(hass, contacts, "Mum", "Mama", "moeder")
+    set_aliases(hass, contacts, "Mum", "Mama", "moeder")
     response = await call_contact(hass, contact=" MAMA ")
     assert placed(ha_sim) == [("0201234567", MUM, 1)]
     assert response["contact"] == "Mum"
@@ -545,10 +535,10 @@ async def test_a_contact_s_name_wins_over_another_s_alias(
 ) -> None:
     """An alias never makes a saved name ambiguous: "Mum" is Mum, although
     Tante Zoë's button answers to "mum" too; two aliases alike are refused."""
-    _alias(hass, contacts, "Tante  Zoë", "mum", "auntie")
+    set_aliases(hass, contacts, "Tante  Zoë", "mum", "auntie")
     await call_contact(hass, contact="mum")
     assert calls_placed(ha_sim) == [MUM]
-    _alias(hass, contacts, "Mum", "auntie")
+    set_aliases(hass, contacts, "Mum", "auntie")
     with pytest.raises(ServiceValidationError) as err:
         await call_contact(hass, contact="auntie")
     assert err.value.translation_key == "ambiguous_contact"

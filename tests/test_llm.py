@@ -47,6 +47,7 @@ from .helpers import (
     our_tools,
     reconfigure_contact,
     run,
+    set_aliases,
     use,
 )
 
@@ -461,9 +462,7 @@ async def test_call_tool_knows_the_call_buttons_aliases(
 ) -> None:
     """The model reads each contact's aliases and may call it by one."""
     expose_all(hass, entry)
-    button = button_of(hass, entry, "Mum")
-    assert button is not None
-    er.async_get(hass).async_update_entity(button, aliases=["mama", "moeder"])
+    set_aliases(hass, entry, "Mum", "mama", "moeder")
     _, tools = await our_tools(hass)
     assert "Mum (also: mama, moeder)" in (tools[CALL].description or "")
     result = await call_waiting(hass, freezer, "Mama")

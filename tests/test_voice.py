@@ -9,7 +9,6 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -20,9 +19,9 @@ from .helpers import (
     MUM,
     MUM_AS_TYPED,
     add_contact,
-    button_of,
     dial,
     run_clock,
+    set_aliases,
 )
 
 MAMA_NUMBER = "0622223333"
@@ -253,9 +252,7 @@ async def test_a_contact_answers_to_its_call_button_s_aliases(
     """One contact, several words: Home Assistant's own voice aliases of the
     contact's Call button (Settings > Voice assistants) reach call_contact."""
     await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
-    button = button_of(hass, init_integration, "Mum")
-    assert button is not None
-    er.async_get(hass).async_update_entity(button, aliases=["Mummy", "moeder", "Moeke"])
+    set_aliases(hass, init_integration, "Mum", "Mummy", "moeder", "Moeke")
     await setup_assist(hass)
     await use_voice_blueprint(hass)
     assert await say(hass, freezer, sentence, language=language) == expected
