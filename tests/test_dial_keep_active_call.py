@@ -31,7 +31,17 @@ from .conftest import (
     settle,
     tick,
 )
-from .helpers import commands, dial, since, until_done
+from .helpers import (
+    MUM,
+    add_contact,
+    call_contact,
+    commands,
+    contact_button,
+    dial,
+    restart,
+    since,
+    until_done,
+)
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
@@ -326,3 +336,113 @@ async def test_a_given_up_call_the_server_ended_does_not_block_the_next(
     assert since(ha_sim, start)[:1] == ["getStatus"]
     assert "connect" in since(ha_sim, start)
     assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
+
+
+# What holds the line: the held_by.same_dial the doorbell blueprint reads.
+
+
+async def test_skipped_after_asking_the_server_names_the_other_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A call given up locally (status requests failing) may still be up: a
+    keep dial asks the server and is skipped. The call holding the line is
+    the earlier one, not the asking dial: same_dial false, so the doorbell
+    blueprint reports the visitor instead of staying silent."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass)
+    for _ in range(12):
+        await tick(hass, freezer)
+    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
+    for _ in range(34):
+        await tick(hass, freezer, 10)
+    assert call_status(hass, init_integration) == "status_unknown"
+    ha_sim.sim.faults.clear()
+    response = await dial(hass, destination=OTHER, keep_active_call=True)
+    assert response["skipped"] is True
+    assert response["held_by"]["destination"] == DEST
+    assert response["held_by"]["same_dial"] is False
+
+
+async def test_same_dial_is_kept_across_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The doorbell's call talks through a restart: the next press of the
+    same doorbell is still its own call's (no "nobody answered" while the
+    visitor is being talked to)."""
+    ha_sim.server.default_scenario = "answered_long"
+    bell = {"destination": [DEST], "ring_timeout": 15}
+    await dial(hass, **bell)
+    for _ in range(12):
+        await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "connected"
+    await restart(hass, init_integration)
+    response = await dial(hass, keep_active_call=True, **bell)
+    assert response["skipped"] is True
+    assert response["held_by"]["same_dial"] is True
+
+
+async def test_same_dial_for_a_placement_whose_caller_stopped_waiting(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The doorbell's run stops (automation reloaded) while its connect is
+    in flight: the placement goes on, as it must, and the call it placed is
+    still the doorbell's for the next press."""
+    bell = {"destination": [DEST], "ring_timeout": 15}
+    await dial(hass, **bell)  # an earlier call, so _placed is not None
+    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    await settle(hass)
+    ha_sim.sim.delay = 2
+    ha_sim.sim.add_fault("late", command="connect")
+    run = asyncio.ensure_future(dial(hass, wait=True, keep_active_call=True, **bell))
+    await advance(hass, freezer, 0.5)
+    assert commands(ha_sim)[-1] == "connect"
+    run.cancel()
+    await asyncio.gather(run, return_exceptions=True)
+    for _ in range(6):
+        await advance(hass, freezer, 1)
+    await settle(hass)
+    ha_sim.sim.delay = 0.5
+    assert len(ha_sim.server.calls) == 2
+    assert ha_sim.server.active_call() is ha_sim.server.calls[1]
+    response = await dial(hass, keep_active_call=True, **bell)
+    assert response["skipped"] is True
+    assert response["held_by"]["same_dial"] is True
+
+
+@pytest.mark.parametrize("how", ["call_contact", "button"])
+async def test_a_contact_call_to_the_same_number_is_another_dial(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    how: str,
+) -> None:
+    """The bell rings Mum's number from the default source; Mum is also a
+    contact, called by call_contact or her Call button. A press during that
+    call is no press during the doorbell's own call: same_dial false."""
+    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM)
+    ha_sim.server.scenarios = {MUM: "answered_long"}
+    if how == "call_contact":
+        await call_contact(hass, contact="Mum")
+    else:
+        button = contact_button(hass, init_integration, sub_id)
+        await hass.services.async_call(
+            "button", "press", {"entity_id": button}, blocking=True
+        )
+    for _ in range(12):
+        await tick(hass, freezer)
+    response: dict[str, Any] = await dial(
+        hass, destination=[MUM], keep_active_call=True
+    )
+    assert response["skipped"] is True
+    assert response["held_by"]["contact"] == "Mum"
+    assert response["held_by"]["same_dial"] is False

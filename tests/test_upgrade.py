@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
@@ -121,6 +122,8 @@ async def test_automation_saying_ended_still_matches_and_raises_a_repair(
         {"last": "ended", "numbers": ["ended"]},
         {"last": None, "numbers": None},
         ["ended"],
+        {"last": {"outcome": ["ended"], "ended": 1.0}, "numbers": {}},
+        {"last": None, "numbers": {DEST: {"outcome": {"x": 1}}}},
     ],
 )
 async def test_unreadable_old_outcomes_never_stop_the_setup(
@@ -135,4 +138,4 @@ async def test_unreadable_old_outcomes_never_stop_the_setup(
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert mock_config_entry.runtime_data.activity.last is None
+    assert mock_config_entry.state is ConfigEntryState.LOADED

@@ -285,3 +285,58 @@ async def test_hang_up_by_voice(
     assert await say(hass, freezer, sentence, language=language) == expected
     assert [r.command for r in ha_sim.server.requests].count("hangUp") == 1
     assert ha_sim.server.active_call() is None
+
+
+@pytest.mark.usefixtures("voice")
+async def test_hang_up_by_voice_while_a_voice_call_rings(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    """ "Call mum" waits for the outcome while her phone rings; "hang up" in
+    the meantime runs at once (not after the ring time) and ends it."""
+    ha_sim.server.default_scenario = "ringing_forever"
+    calling = asyncio.create_task(
+        hass.services.async_call(
+            "conversation",
+            "process",
+            {"text": "call mum", "language": "en"},
+            blocking=True,
+            return_response=True,
+        )
+    )
+    await run_clock(hass, freezer, 6)
+    assert ha_sim.server.active_call() is not None
+    assert await say(hass, freezer, "hang up", seconds=3) == "Hung up."
+    assert ha_sim.server.active_call() is None
+    assert [r.command for r in ha_sim.server.requests].count("hangUp") == 1
+    await run_clock(hass, freezer, 3)
+    assert calling.done()
+    assert len(ha_sim.server.calls) == 1
+
+
+@pytest.mark.usefixtures("voice")
+async def test_a_second_call_by_voice_leaves_the_first_alone(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    """ "Call mama" while Mum talks (or the doorbell's visitor does): that
+    call is never cut; Assist says a call is going on."""
+    ha_sim.server.default_scenario = "answered_long"
+    assert await say(hass, freezer, "call mum") == "Calling Mum… Mum answered."
+    start = ha_sim.server.count()
+    speech = await say(hass, freezer, "bel mama", language="nl")
+    assert speech == "Er is al een gesprek; zeg eerst ophangen."
+    assert {r.command for r in ha_sim.server.requests[start:]} <= {"getStatus"}
+    assert [c.destination for c in ha_sim.server.calls] == [MUM]
+
+
+@pytest.mark.usefixtures("voice")
+async def test_a_contact_of_an_account_not_loaded_could_not_be_called(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Mum is saved, but her account is not loaded (its server was down at
+    start-up): "I could not call Mum", not "no such contact"."""
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert await say(hass, freezer, "call mum") == "I could not call Mum."

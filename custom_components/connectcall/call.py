@@ -107,13 +107,16 @@ class CallTracker:
         ring_timeout: float | None = None,
         max_duration: float | None = None,
         answered: float | None = None,
+        dial_key: str | None = None,
     ) -> None:
         """A call the server accepted at ``dialled``.
 
         ``lingering``: in a reused session, the previous call's last code
-        (the server may go on reporting it for a while).
+        (the server may go on reporting it for a while). ``dial_key``: what
+        dialled it (``DialPlan.key``), kept across a restart.
         """
         self.call_id = call_id
+        self.dial_key = dial_key
         self.destination = destination
         self.contact = contact
         self.dialled = dialled
@@ -266,6 +269,7 @@ class CallTracker:
             "answered": self.answered,
             "ring_timeout": self.ring_timeout,
             "max_duration": self.max_duration,
+            "dial_key": self.dial_key,
         }
 
     @classmethod
@@ -281,6 +285,7 @@ class CallTracker:
             ring_timeout=data.get("ring_timeout"),
             max_duration=data.get("max_duration"),
             answered=data.get("answered"),
+            dial_key=data.get("dial_key"),
         )
 
     def _end(self, now: float, outcome: str | None = None) -> None:

@@ -91,6 +91,11 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         )
 
     @property
+    def holder_key(self) -> str | None:
+        """What dialled the call holding the line (``CallLine``)."""
+        return self.placer.holder_key
+
+    @property
     def call_in_progress(self) -> bool:
         """A call rings or talks, is being placed, or a list still goes on."""
         return self.plans.in_progress or self.occupied

@@ -37,8 +37,9 @@ class CallPlacer:
     def __init__(self, coordinator: ConnectCallCoordinator) -> None:
         """Nothing is placed until a dial."""
         self._co = coordinator
-        # Placements in flight: they outlive a cancelled caller.
-        self.in_flight: set[asyncio.Task[FollowedCall]] = set()
+        # Placements in flight (they outlive a cancelled caller), each with
+        # its plan's key.
+        self.in_flight: dict[asyncio.Task[FollowedCall], str] = {}
 
     async def async_place(self, plan: DialPlan, destination: str) -> FollowedCall:
         """Place a call (hanging up a previous one first), poll it once."""
@@ -47,13 +48,28 @@ class CallPlacer:
             self._place(plan, destination), f"{DOMAIN} dial"
         )
         # Counted until done, even if cancelled before it ran.
-        self.in_flight.add(task)
-        task.add_done_callback(self.in_flight.discard)
+        self.in_flight[task] = plan.key
+        task.add_done_callback(self._placed)
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             task.add_done_callback(_log_unawaited)
             raise
+
+    def _placed(self, task: asyncio.Task[FollowedCall]) -> None:
+        self.in_flight.pop(task, None)
+
+    @property
+    def holder_key(self) -> str | None:
+        """The key of the plan whose call holds the line, if this run knows it.
+
+        A placement in flight (the latest) first, else the followed call's
+        (also one over by our knowledge alone, which may still be up).
+        """
+        if self.in_flight:
+            return next(reversed(self.in_flight.values()))
+        current = self._co.current
+        return None if current is None else current.tracker.dial_key
 
     async def _place(self, plan: DialPlan, destination: str) -> FollowedCall:
         co = self._co
@@ -87,6 +103,7 @@ class CallPlacer:
                 contact=plan.contact or contact_name(co.config_entry, destination),
                 ring_timeout=plan.ring_timeout,
                 max_duration=plan.max_duration,
+                dial_key=plan.key,
             )
             if settled is not None:
                 # The settling getStatus was this call's first status.

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Coroutine, Mapping
 import contextlib
 from dataclasses import dataclass, field, replace
+import json
 import math
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -69,6 +70,15 @@ class DialPlan:
     # The quick-dial contact called by name (call_contact), if so.
     contact: str | None = None
 
+    @property
+    def key(self) -> str:
+        """What a dial asked for: two dials with one key are the same dial.
+
+        The contact counts: a call to Mum by her button is not the
+        doorbell's call to her number.
+        """
+        return json.dumps([self.source, self.destinations, self.contact])
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LineHolder:
@@ -114,6 +124,10 @@ class CallLine[CallT](Protocol):
     @property
     def occupied(self) -> bool:
         """A call not yet over, or a placement in flight."""
+
+    @property
+    def holder_key(self) -> str | None:
+        """The ``DialPlan.key`` of the call holding the line, if known."""
 
     async def async_place(self, plan: DialPlan, number: str) -> CallT:
         """Place one call (hanging up one before), poll it once."""
@@ -230,8 +244,6 @@ class PlanRunner[CallT]:
         self._dials: dict[_Dial, None] = {}
         # The plan of the list running in the background.
         self._background_plan: DialPlan | None = None
-        # The plan that placed the current call, and that call's ID.
-        self._placed: tuple[DialPlan, int] | None = None
         # Set (and replaced) when a plan is superseded: wakes a busy retry's
         # pause, so a hang-up ends a waiting list at once.
         self._plan_changed = asyncio.Event()
@@ -269,7 +281,7 @@ class PlanRunner[CallT]:
         self._dials[dial] = None
         try:
             if keep_active_call and await self._line.async_unconfirmed_end_still_up():
-                self._skipped(plan, result)
+                self._skipped(plan, result, asking=dial)
                 return
             generation = dial.generation = await self.async_supersede()
             first = await self._dial_attempt(plan, plan.destinations[0], result)
@@ -288,47 +300,48 @@ class PlanRunner[CallT]:
         finally:
             self._dials.pop(dial, None)
 
-    def _skipped(self, plan: DialPlan, result: DialResult) -> None:
+    def _skipped(
+        self, plan: DialPlan, result: DialResult, asking: _Dial | None = None
+    ) -> None:
+        """Nothing dialled: what holds the line, and whether it is this dial.
+
+        ``asking``: the skipped dial itself, when it was skipped after asking
+        the server (it is no holder).
+        """
         state = self._line.data
         result.skipped = True
         result.outcome = OUTCOME_LINE_BUSY
         result.status, result.status_code = state.status, state.code
-        holder = self._holding_plan()
         result.held_by = LineHolder(
             destination=state.destination,
             contact=state.contact,
-            same_dial=holder is not None
-            and (holder.source, holder.destinations)
-            == (plan.source, plan.destinations),
+            same_dial=self._holder_key(asking) == plan.key,
         )
 
-    def _holding_plan(self) -> DialPlan | None:
-        """The plan whose dial holds the line; None: none of this run's.
+    def _holder_key(self, asking: _Dial | None) -> str | None:
+        """The key of the dial holding the line; None: unknown.
 
         A dial still running comes first (the newest), then a list in the
-        background, then the plan that placed the current call (a call
-        resumed after a restart has none).
+        background, then what placed the call on the line (kept across a
+        restart).
         """
         running = [
-            dial.plan
+            dial.plan.key
             for dial in self._dials
-            if dial.generation in (None, self._plan_generation)
+            if dial is not asking and dial.generation in (None, self._plan_generation)
         ]
         if running:
             return running[-1]
         if self._plan_task is not None and not self._plan_task.done():
-            return self._background_plan
-        if self._placed is not None and self._placed[1] == self._line.data.call_id:
-            return self._placed[0]
-        return None
+            assert self._background_plan is not None
+            return self._background_plan.key
+        return self._line.holder_key
 
     async def _dial_attempt(
         self, plan: DialPlan, number: str, result: DialResult
     ) -> CallT:
         result.attempts.append({"destination": number, "outcome": None})
-        call = await self._line.async_place(plan, number)
-        self._placed = (plan, self._line.data.call_id)
-        return call
+        return await self._line.async_place(plan, number)
 
     async def _run_plan(
         self, plan: DialPlan, result: DialResult, call: CallT, generation: int

@@ -17,7 +17,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import service, translation
 from homeassistant.util.json import JsonValueType
 import probatio
@@ -72,6 +72,7 @@ CALL_CONTACT_SCHEMA = probatio.Schema(
         probatio.Optional(CONF_RING_TIMEOUT): _ANY,
         probatio.Optional(ATTR_MAX_DURATION): _ANY,
         probatio.Optional(ATTR_WAIT): _ANY,
+        probatio.Optional(ATTR_KEEP_ACTIVE_CALL): _ANY,
         probatio.Optional(ATTR_RESPOND_ON_ERROR): _ANY,
     }
 )
@@ -96,7 +97,8 @@ def _contact(call: ServiceCall) -> Contact:
     """The one contact the name means; translated errors name names, no numbers.
 
     Every entry's contacts are searched, loaded or not: a contact of an
-    account that is not loaded gets that error, not "no such contact".
+    account that is not loaded is found (the caller says it is not loaded),
+    never "no such contact".
     """
     name = call.data[ATTR_CONTACT]
     if not isinstance(name, str) or not comparable(name):
@@ -108,8 +110,6 @@ def _contact(call: ServiceCall) -> Contact:
     )
     found = find_contacts(entries, name, call.hass)
     if len(found) == 1:
-        # Raises the translated "not loaded" error of an account that is not.
-        service.async_get_config_entry(call.hass, DOMAIN, found[0].entry.entry_id)
         return found[0]
     if found:
         raise invalid_input(
@@ -127,7 +127,15 @@ async def _async_dial(call: ServiceCall) -> ServiceResponse:
     data = dict(call.data)
     plan, wait = build_plan(data, coordinator.config_entry.options)
     keep_active_call = checked_flag(data, ATTR_KEEP_ACTIVE_CALL)
-    return await _async_run(call, coordinator, plan, wait, keep_active_call)
+    respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
+    return await _async_run(
+        call,
+        coordinator,
+        plan,
+        wait,
+        keep_active_call=keep_active_call,
+        respond_on_error=respond_on_error,
+    )
 
 
 async def _async_run(
@@ -135,10 +143,11 @@ async def _async_run(
     coordinator: ConnectCallCoordinator,
     plan: DialPlan,
     wait: bool,
-    keep_active_call: bool = False,
+    *,
+    keep_active_call: bool,
+    respond_on_error: bool,
 ) -> ServiceResponse:
     """Run a checked plan; with respond_on_error an API failure is a response."""
-    respond_on_error = checked_flag(dict(call.data), ATTR_RESPOND_ON_ERROR)
     result = DialResult()
     try:
         await coordinator.plans.async_run(
@@ -164,10 +173,11 @@ async def _reason(hass: HomeAssistant, err: HomeAssistantError) -> str:
 
     (``str(err)`` is always English: it is what the log shows.)
     """
+    domain = err.translation_domain or DOMAIN
     texts = await translation.async_get_translations(
-        hass, hass.config.language, "exceptions", [DOMAIN]
+        hass, hass.config.language, "exceptions", [domain]
     )
-    text = texts.get(f"component.{DOMAIN}.exceptions.{err.translation_key}.message")
+    text = texts.get(f"component.{domain}.exceptions.{err.translation_key}.message")
     if not text:
         return str(err)
     return text.format(**(err.translation_placeholders or {}))
@@ -175,8 +185,29 @@ async def _reason(hass: HomeAssistant, err: HomeAssistantError) -> str:
 
 async def _async_call_contact(call: ServiceCall) -> ServiceResponse:
     contact = _contact(call)
-    plan, wait = contact_plan(contact, dict(call.data))
-    return await _async_run(call, contact.entry.runtime_data, plan, wait)
+    data = dict(call.data)
+    plan, wait = contact_plan(contact, data)
+    keep_active_call = checked_flag(data, ATTR_KEEP_ACTIVE_CALL)
+    respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
+    try:
+        # The translated "not loaded" error of an account that is not.
+        entry: ConnectCallConfigEntry = service.async_get_config_entry(
+            call.hass, DOMAIN, contact.entry.entry_id
+        )
+    except ServiceValidationError as err:
+        if not respond_on_error:
+            raise
+        # A known contact that cannot be called now: no input error.
+        reason = await _reason(call.hass, err)
+        return _response(call, plan, DialResult(), wait, error=err, reason=reason)
+    return await _async_run(
+        call,
+        entry.runtime_data,
+        plan,
+        wait,
+        keep_active_call=keep_active_call,
+        respond_on_error=respond_on_error,
+    )
 
 
 def _response(

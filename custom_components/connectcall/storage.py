@@ -39,8 +39,10 @@ class _OutcomesStore(Store[dict[str, Any]]):
                 *(numbers.values() if isinstance(numbers, dict) else ()),
             ]
             for last in kept:
-                if isinstance(last, dict) and last.get("outcome") in OUTCOME_RENAMED:
-                    last["outcome"] = OUTCOME_RENAMED[last["outcome"]]
+                if isinstance(last, dict) and isinstance(
+                    outcome := last.get("outcome"), str
+                ):
+                    last["outcome"] = OUTCOME_RENAMED.get(outcome, outcome)
         return old_data
 
 
