@@ -15,8 +15,13 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.connectcall.const import DOMAIN
+
 from .conftest import (
     DEST,
+    PASSWORD,
+    SOURCE,
+    USERNAME,
     RunningSimulator,
     advance,
     tick,
@@ -173,3 +178,56 @@ async def test_a_call_found_over_at_a_reload_can_be_acted_on(
         await run(hass, freezer, 2)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert calls_placed(ha_sim) == [B, C], errors
+
+
+@pytest.mark.parametrize("announced", [True, False])
+async def test_a_call_announced_before_a_crash_is_not_announced_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    announced: bool,
+) -> None:
+    """Home Assistant stopped without unloading (a crash, a power cut): the
+    store holds the call as last written. Found over at start-up, its end is
+    told once: not again if the run before had told it already."""
+    code, guid = ha_sim.server.handle(
+        {
+            "login": USERNAME,
+            "password": PASSWORD,
+            "dest": DEST,
+            "source": SOURCE,
+            "type": "1",
+        }
+    )
+    assert code == 103
+    ha_sim.server.scenarios = {}
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    call = {
+        "call_id": 1,
+        "destination": DEST,
+        "contact": None,
+        "dialled": ha_sim.server.clock(),
+        "progressed": True,
+        "lingering": None,
+        "answered": None,
+        "ring_timeout": None,
+        "max_duration": None,
+        "counted": True,
+        "reported": announced,
+        "answer_reported": False,
+    }
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {"guid": guid, "call": call},
+    }
+    runs = await set_up_automations(hass, {"ended": ended_trigger()})
+    await advance(hass, freezer, 60)  # the call rings out at the server
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await run(hass, freezer, 2)
+    assert len(ran(runs, "ended")) == (0 if announced else 1)

@@ -254,6 +254,7 @@ async def test_an_account_already_at_that_url_aborts(
     assert init_integration.data["url"] == ha_sim.url
 
 
+@pytest.mark.parametrize("moment", ["ringing", "busy_retry_pause"])
 async def test_a_call_in_progress_is_never_put_at_risk(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -261,17 +262,29 @@ async def test_a_call_in_progress_is_never_put_at_risk(
     ha_sim: RunningSimulator,
     tls_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    moment: str,
 ) -> None:
     """The probe logs in (a one-session server could end the call) and the
-    save reloads: refused until the call is over, nothing sent."""
-    await hass.services.async_call(DOMAIN, "dial", {"destination": DEST}, blocking=True)
+    save reloads: refused until the call is over, nothing sent. Also while
+    no phone rings but a dial goes on: a busy number's retry is waiting
+    (the reload would drop the retry)."""
+    data: dict[str, Any] = {"destination": DEST}
+    if moment == "busy_retry_pause":
+        ha_sim.server.scenarios = {DEST: "busy"}
+        data |= {"retry_busy": 1, "retry_delay": 60}
+    await hass.services.async_call(DOMAIN, "dial", data, blocking=True)
     await tick(hass, freezer)
+    if moment == "busy_retry_pause":
+        for _ in range(8):
+            await tick(hass, freezer)
+        assert ha_sim.server.active_call() is None
+        assert init_integration.runtime_data.plans.in_progress
     http, flow = await _start(hass, hass_client, init_integration)
     result = await _submit(http, flow, tls_sim.url)
     assert result["errors"] == {"base": "call_in_progress"}
     assert tls_sim.server.requests == []
     assert init_integration.data["url"] == ha_sim.url
-    assert ha_sim.server.active_call() is not None
+    assert (ha_sim.server.active_call() is not None) is (moment == "ringing")
     # Over: the same form goes through.
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
     result = await _submit(http, result, tls_sim.url)
