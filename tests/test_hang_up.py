@@ -147,3 +147,32 @@ async def test_hang_up_refused_for_an_ended_given_up_call_blocks_no_dial(
     assert call_status(hass, init_integration) == "status_unknown"  # given up
     ha_sim.sim.faults.clear()
     await assert_dials_go_on(hass, ha_sim)
+
+
+@pytest.mark.parametrize("bound", ["ring_timeout", "max_duration"])
+async def test_a_hang_up_after_a_bound_s_sends_no_second_hang_up(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    bound: str,
+) -> None:
+    """The ring timeout (or max_duration) hung up and the server accepted
+    it, but still says the call goes on. The user's hang-up then sends no
+    second hangUp: one per call, unless the first was refused."""
+    server = ha_sim.server
+    server.behaviour.hangup_effective = False
+    if bound == "ring_timeout":
+        server.default_scenario = "ringing_forever"
+        await dial(hass, ring_timeout=10)
+    else:
+        server.default_scenario = "answered_long"
+        await dial(hass, max_duration=10)
+    for _ in range(25):
+        await tick(hass, freezer)
+    hang_ups = [r for r in server.requests if r.command == "hangUp"]
+    assert len(hang_ups) == 1
+    await hang_up(hass)
+    for _ in range(3):
+        await tick(hass, freezer)
+    assert [r.command for r in server.requests].count("hangUp") == 1

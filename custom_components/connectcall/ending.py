@@ -31,13 +31,15 @@ class CallEnding:
         """Hang up the current call and stop a running list; no call: no-op.
 
         A call over only by our own knowledge (the API kept failing) is hung
-        up too: the server never said it ended.
+        up too: the server never said it ended. One whose hang-up the server
+        already accepted (a bound's) is not: one hangUp per call, unless the
+        first was refused.
         """
         co = self._co
         await co.plans.async_supersede()
         async with co.lock:
             call = co.current
-            if call is None or call.tracker.server_final:
+            if call is None or call.tracker.server_final or call.tracker.hung_up_by_us:
                 return
             with action_errors(co.hass, co.config_entry):
                 await self.hang_up_locked(call, OUTCOME_CANCELED)
