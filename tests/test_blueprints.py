@@ -79,31 +79,32 @@ async def test_doorbell_nobody_answers(
     hass.states.async_set("binary_sensor.doorbell", "on")  # pressed again: ignored
     await run_clock(hass, freezer, 30)
     assert [c.destination for c in ha_sim.server.calls] == ["0611111111", "0622222222"]
-    assert all(c.source == SOURCE for c in ha_sim.server.calls)
+    assert all((c.source, c.mode) == (SOURCE, 1) for c in ha_sim.server.calls)
     assert len(fallback) == 1
     assert fallback[0].data == {"outcome": "no_answer"}
 
 
-async def test_doorbell_source_reaches_the_server(
+async def test_doorbell_source_and_mode_reach_the_server(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """The blueprint's source input is the intercom's number: it must be the
-    source the server rings (it used to be declared and never passed on)."""
+    """The blueprint's source and mode inputs are the intercom's number and
+    how it rings: they reach the server (source first unless chosen)."""
     hass.states.async_set("binary_sensor.doorbell", "off")
     await use_doorbell_blueprint(
         hass,
         init_integration,
         doorbell="binary_sensor.doorbell",
         source="030 111 22 33",
+        mode="simultaneous",
         ring_timeout=10,
     )
     await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 12)
-    assert [c.source for c in ha_sim.server.calls] == ["0301112233"]
+    assert [(c.source, c.mode) for c in ha_sim.server.calls] == [("0301112233", 2)]
     assert "source=0301112233" in ha_sim.server.requests[1].query
 
 

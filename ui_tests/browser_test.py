@@ -697,7 +697,7 @@ MISSED = {
     "canceled": "Hung up before it was answered",
     "failed": "Failed",
 }
-MISSED_CALL = "automation.missed_call_from_mum"
+MISSED_CALL = "automation.mum_did_not_answer"
 
 
 LABELS_LOADED_JS = """() => document.querySelector('home-assistant').hass
@@ -752,7 +752,7 @@ def build_missed_call_automation(page: Page, base: str, steps: Steps) -> None:
     for value, label in MISSED.items():
         pick_option(page, label, value)
     page.get_by_role("button", name="Save", exact=True).first.click()
-    field(page, "Name").fill("Missed call from Mum")
+    field(page, "Name").fill("Mum did not answer")
     # The dialog's Save (the editor's own stays behind it).
     page.get_by_role("button", name="Save", exact=True).last.click()
     page.wait_for_function(
@@ -761,7 +761,7 @@ def build_missed_call_automation(page: Page, base: str, steps: Steps) -> None:
     )
     # As a user finds it again: the saved automation, its trigger opened.
     page.goto(f"{base}/config/automation/dashboard")
-    page.get_by_text("Missed call from Mum", exact=True).first.click()
+    page.get_by_text("Mum did not answer", exact=True).first.click()
     row = page.locator("ha-automation-trigger-row").first
     expect(row).to_be_visible()
     outcome_labels(page)
