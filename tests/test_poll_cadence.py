@@ -18,6 +18,9 @@ from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
 from .conftest import (
+    PASSWORD,
+    SOURCE,
+    USERNAME,
     RunningSimulator,
     advance,
     hang_up_offset,
@@ -307,3 +310,52 @@ async def test_a_hang_up_the_server_ignores_slows_down_after_a_while(
     polls = request_times(ha_sim)[start - 1 :]
     assert polls[:6] == [15, 15.5, 16, 16.5, 17, 20]
     assert len(polls) <= 1 + 4 + 60 / 3
+
+
+async def test_a_resumed_session_that_says_nothing_new_slows_down(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A session left without a call record (a crash of an older version)
+    whose getStatus answers 105 from the start: nothing says a phone rings,
+    so after the 2 s that follow any change, every 3 s, not 2 polls a
+    second for the rest of the call's life."""
+    server = ha_sim.server
+    server.default_scenario = "answered_long"
+    code, guid = server.handle(
+        {
+            "login": USERNAME,
+            "password": PASSWORD,
+            "dest": "0612345678",
+            "source": SOURCE,
+            "type": "1",
+        }
+    )
+    assert code == 103
+    answer = server.answer
+
+    def unchanged(query: Any) -> tuple[int, str]:
+        if query.get("cmd") == "getStatus":
+            return 105, "NoChanges"
+        return answer(query)
+
+    server.answer = unchanged  # type: ignore[method-assign]
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {"guid": guid},
+    }
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    start = request_times(ha_sim)[-1]
+    await run_for(hass, freezer, 30)
+    polls = [round(t - start, 2) for t in request_times(ha_sim)]
+    assert polls[:5] == [0, 0.5, 1, 1.5, 2]
+    assert all(b - a == 3 for a, b in pairwise(polls[5:]))
+    assert len(polls) <= 5 + 30 / 3

@@ -185,7 +185,9 @@ class PollSchedule:
             due = call.cadence.next_poll(
                 polled=call.polled,
                 changed=call.changed,
-                busy=tracker.answered is None,  # ringing: a change is due
+                # Ringing: a change is due. Nothing known yet (a resumed
+                # session answering 105): fast only after a change.
+                busy=tracker.answered is None and tracker.code is not None,
                 failures=call.failures,
             )
         self._arm(call, due)
