@@ -359,3 +359,27 @@ async def test_a_resumed_session_that_says_nothing_new_slows_down(
     assert polls[:5] == [0, 0.5, 1, 1.5, 2]
     assert all(b - a == 3 for a, b in pairwise(polls[5:]))
     assert len(polls) <= 5 + 30 / 3
+
+
+async def test_following_ends_on_time_while_polls_back_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """max_duration 20 s: the server accepts the hang-up but the call goes
+    on, and from just before it every getStatus fails, so polls back off up
+    to 30 s apart. Following still ends exactly 60 s after max_duration ran out, on
+    a timer of its own, not at the next (late) poll."""
+    ha_sim.server.default_scenario = "answered_long"
+    ha_sim.server.behaviour.hangup_effective = False
+    await dial(hass, max_duration=20)
+    await run_for(hass, freezer, 27.5)
+    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
+    await run_for(hass, freezer, 100)
+    assert len(request_times(ha_sim, "hangUp")) == 1
+    state = init_integration.runtime_data.data
+    assert state.status == "status_unknown"
+    assert state.answered_at is not None
+    assert state.ended_at is not None
+    assert (state.ended_at - state.answered_at).total_seconds() == 80

@@ -227,15 +227,19 @@ class CallTracker:
             return None
         return OUTCOME_NO_ANSWER if self.answered is None else OUTCOME_ANSWERED
 
+    def follow_limit(self) -> float:
+        """When following ends: 4 h after the dial, or sooner.
+
+        Sooner: max_duration + 60 s after the answer.
+        """
+        limit = self.dialled + FOLLOW_LIMIT
+        if self.answered is not None and self.max_duration is not None:
+            limit = min(limit, self.answered + self.max_duration + FOLLOW_SLACK)
+        return limit
+
     def follow_expired(self, now: float) -> bool:
-        """Following ends 4 h after the dial, or max_duration + 60 s after answer."""
-        if now - self.dialled >= FOLLOW_LIMIT:
-            return True
-        return (
-            self.answered is not None
-            and self.max_duration is not None
-            and now - self.answered >= self.max_duration + FOLLOW_SLACK
-        )
+        """Following has ended (``follow_limit``)."""
+        return now >= self.follow_limit()
 
     @property
     def state(self) -> CallState:

@@ -48,7 +48,8 @@ class FollowedCall:
     polled: float | None = None  # when the last poll was sent
     failures: int = 0  # polls failed in a row: the back-off
     timer: asyncio.TimerHandle | None = None  # the next poll
-    bound_timer: asyncio.TimerHandle | None = None  # ring timeout, max_duration
+    # The ring timeout, max_duration or the end of following, the soonest.
+    bound_timer: asyncio.TimerHandle | None = None
     ticking: bool = False  # a poll (with its bound check) is under way
     bounds_judged: float = 0.0  # Unix time the last tick judged the bounds at
     # Set once answered or over: what a waiting `dial` waits for.
@@ -157,10 +158,20 @@ class PollSchedule:
             return
         tracker, at, loop = call.tracker, now(), self._co.hass.loop
         bound = tracker.next_bound()
-        if bound is not None and bound > at:
+        # The bound's hang-up, or the end of following: on time, not at the
+        # next poll (which a failing server may put 30 s off).
+        wake = min(
+            (
+                moment
+                for moment in (bound, tracker.follow_limit())
+                if moment is not None and moment > at
+            ),
+            default=None,
+        )
+        if wake is not None:
             # The tracker counts in Unix time, the timers in loop time.
             call.bound_timer = loop.call_at(
-                loop.time() + bound - at, self._on_bound, call
+                loop.time() + wake - at, self._on_bound, call
             )
         if call.polled is None:
             due = loop.time()
@@ -209,7 +220,10 @@ class PollSchedule:
 
     @callback
     def _on_bound(self, call: FollowedCall) -> None:
-        """A bound ran out: hang up now, then poll (fast: a hang-up is on its way)."""
+        """A bound ran out, or following ends: judged by a tick now.
+
+        A bound's hang-up is followed by a poll (fast: a hang-up is on its way).
+        """
         call.bound_timer = None
         call.cancel_timer()
         self._start_tick(call)
