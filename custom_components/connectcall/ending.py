@@ -63,9 +63,9 @@ class CallEnding:
         """Unload and stop: a call in progress is left alone, else logged out.
 
         An in-flight placement is waited for (and recorded) first. Bounded.
+        The totals are written last: a call that placement placed counts.
         """
         co = self._co
-        await co.activity.async_save()
         await co.plans.async_supersede()
         try:
             async with asyncio.timeout(PLACE_TIMEOUT + SHUTDOWN_TIMEOUT):
@@ -81,6 +81,9 @@ class CallEnding:
                         await co.keeper.close(hang_up=False)
         except TimeoutError:
             LOGGER.debug("Could not end the session on shutdown in time")
+        finally:
+            await co.activity.async_save()
+            await co.keeper.write_pending()
 
     async def hang_up_locked(self, call: FollowedCall, outcome: str) -> None:
         """Hang up (lock held); raises and changes nothing when it fails."""

@@ -128,6 +128,8 @@ class SessionKeeper:
         """Nothing is requested or loaded here."""
         self.client = client
         self._session: Session | None = None
+        # A save was asked for (it lands soon): flushed at a shutdown.
+        self._save_pending = False
         self._call: dict[str, Any] | None = None
         self._seen_status: CallStatus | None = None
         self._store = store
@@ -309,6 +311,17 @@ class SessionKeeper:
         """Stop or unload with a call in progress: keep it all, send nothing."""
         await self._store.async_save(self._data())
 
+    async def write_pending(self) -> None:
+        """Write a save still pending at once.
+
+        At a shutdown it must not land after the entry, and its store, are
+        gone. Nothing asked to be saved: nothing is written (a GUID this run
+        never loaded stays).
+        """
+        if self._save_pending:
+            self._save_pending = False
+            await self._store.async_save(self._data())
+
     async def resume(self) -> Resumed | None:
         """The session the last run left: ``getStatus`` decides.
 
@@ -367,4 +380,5 @@ class SessionKeeper:
         return {"guid": self._session.guid, "call": self._call}
 
     def _save(self) -> None:
+        self._save_pending = True
         self._store.async_delay_save(self._data, 0)

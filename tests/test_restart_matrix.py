@@ -1,0 +1,229 @@
+"""Home Assistant goes away at any moment of a call, and comes back.
+
+Each phase of a call, each way of going away (a stop, a reload, a crash:
+a stop without unload, the store as last written). Whatever the moment, the
+server never gets a call twice, no call it placed is lost, and each
+milestone of each call (started, answered, ended) is announced once, the
+calls counted once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import copy
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .conftest import DEST, RunningSimulator, advance, settle, tick
+from .helpers import (
+    B,
+    calls_placed,
+    dial,
+    hang_up,
+    ran,
+    run,
+    set_up_automations,
+    totals,
+    until_done,
+)
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Setting up automations writes Home Assistant's default blueprints into
+    the config dir: a temporary one, not the shared test config."""
+    return hass_tmp_config_dir
+
+
+MILESTONES = ("started", "answered", "ended")
+
+type Phase = Callable[
+    [HomeAssistant, FrozenDateTimeFactory, RunningSimulator],
+    Awaitable[asyncio.Future[Any] | None],
+]
+
+
+async def _ringing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> None:
+    await dial(hass)
+    await tick(hass, freezer)
+
+
+async def _connected(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> None:
+    await dial(hass)
+    await run(hass, freezer, 12)
+
+
+async def _ended_unpolled(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> None:
+    """The server ended the talk at 39 s; the slow poll after 38 s is due."""
+    await dial(hass)
+    await run(hass, freezer, 39)
+    assert sim.server.active_call() is None
+    assert hass.states.async_all("binary_sensor")[0].state == "on"
+
+
+async def _busy_retry_pause(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> None:
+    sim.server.scenarios = {DEST: "busy"}
+    await dial(hass, retry_busy=1, retry_delay=60)
+    await run(hass, freezer, 8)
+    assert sim.server.active_call() is None
+
+
+async def _connect_in_flight(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> asyncio.Future[Any]:
+    """A second call's connect (the session is open) takes 3 s to answer."""
+    await dial(hass, destination=B)
+    await hang_up(hass)
+    sim.sim.delay = 3
+    sim.sim.add_fault("late", command="connect")
+    dialling = asyncio.ensure_future(dial(hass))
+    await advance(hass, freezer, 0.5)
+    return dialling
+
+
+async def _hang_up_in_flight(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> asyncio.Future[Any]:
+    await dial(hass)
+    await run(hass, freezer, 12)
+    sim.sim.delay = 3
+    sim.sim.add_fault("late", command="hangUp")
+    hanging = asyncio.ensure_future(hang_up(hass))
+    await advance(hass, freezer, 0.5)
+    return hanging
+
+
+PHASES: dict[str, Phase] = {
+    "ringing": _ringing,
+    "connected": _connected,
+    "ended_unpolled": _ended_unpolled,
+    "busy_retry_pause": _busy_retry_pause,
+    "connect_in_flight": _connect_in_flight,
+    "hang_up_in_flight": _hang_up_in_flight,
+}
+# A crash cuts requests in flight: what they did is not known by design.
+CRASHABLE = ("ringing", "connected", "ended_unpolled", "busy_retry_pause")
+
+
+async def _away_and_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    way: str,
+    pending: asyncio.Future[Any] | None,
+) -> None:
+    if way == "stop":
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        await advance(hass, freezer, 0.5)
+        if pending is not None:
+            await until_done(
+                hass, freezer, asyncio.gather(pending, return_exceptions=True)
+            )
+        await hass.config_entries.async_reload(entry.entry_id)
+    elif way == "reload":
+        reloading = asyncio.ensure_future(
+            hass.config_entries.async_reload(entry.entry_id)
+        )
+        both = asyncio.gather(
+            reloading, *([pending] if pending else []), return_exceptions=True
+        )
+        await until_done(hass, freezer, both)
+    else:
+        # The process is gone: nothing it had pending runs, nothing more is
+        # written; the next start reads the store as it was.
+        store = copy.deepcopy(hass_storage)
+        coordinator = entry.runtime_data
+        coordinator.shut_down = True
+        if coordinator.current is not None:
+            coordinator.current.cancel_timers()
+        await coordinator.plans.async_supersede()
+        await hass.config_entries.async_unload(entry.entry_id)
+        hass_storage.clear()
+        hass_storage.update(store)
+        await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await settle(hass)
+
+
+@pytest.mark.parametrize(
+    ("phase", "way"),
+    [
+        (phase, way)
+        for phase in PHASES
+        for way in ("stop", "reload", "crash")
+        if way != "crash" or phase in CRASHABLE
+    ],
+)
+async def test_a_call_survives_going_away_at_any_moment(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    phase: str,
+    way: str,
+) -> None:
+    runs = await set_up_automations(
+        hass,
+        {
+            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
+            for name in MILESTONES
+        },
+    )
+    pending = await PHASES[phase](hass, freezer, ha_sim)
+    await _away_and_back(hass, freezer, init_integration, hass_storage, way, pending)
+    assert init_integration.state is ConfigEntryState.LOADED
+    await run(hass, freezer, 90)
+    placed = calls_placed(ha_sim)
+    # Never twice: each dial placed its call once, nothing was re-dialled.
+    assert len(placed) == len(set(placed)) or phase == "connect_in_flight"
+    assert ha_sim.server.active_call() is None
+    started = ran(runs, "started")
+    ended = ran(runs, "ended")
+    answered = ran(runs, "answered")
+    # Each call announced once (its start and its end), its answer at most once.
+    assert len(started) == len(placed), started
+    assert len(ended) == len(placed), ended
+    assert len(answered) <= len(placed)
+    assert totals(hass, init_integration)[0] == len(placed)
+
+
+@pytest.mark.parametrize("phase", CRASHABLE)
+async def test_removing_the_account_at_any_moment_ends_what_it_left(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    phase: str,
+) -> None:
+    """Removed mid-call: one hangUp at most, the session ended, nothing
+    dialled again (a busy retry's pause dies with it), nothing kept."""
+    await PHASES[phase](hass, freezer, ha_sim)
+    placed = calls_placed(ha_sim)
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await run(hass, freezer, 90)
+    commands = [r.command for r in ha_sim.server.requests]
+    assert commands.count("hangUp") <= 1
+    assert commands[-1] == "end"
+    assert calls_placed(ha_sim) == placed
+    assert ha_sim.server.active_call() is None
+    left = [key for key in hass_storage if init_integration.entry_id in key]
+    assert left == [], left
