@@ -29,6 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.connectcall.const import DOMAIN
+from simulator import ConnectCallServer
 from simulator.core import command_of
 
 from .conftest import (
@@ -443,3 +444,21 @@ def device_of(
     )
     assert device is not None
     return device.id
+
+
+def answer_105(
+    server: ConnectCallServer, *, after: float = 0, until: float = 1e9
+) -> None:
+    """getStatus answers 105 (NoChanges) from ``after`` until ``until``
+    seconds after the last call began; every other request as before."""
+    answer = server.answer
+
+    def unchanged(query: Any) -> tuple[int, str]:
+        if query.get("cmd") == "getStatus" and (
+            after <= server.clock() - server.calls[-1].started < until
+        ):
+            return 105, "NoChanges"
+        result: tuple[int, str] = answer(query)
+        return result
+
+    server.answer = unchanged  # type: ignore[method-assign]

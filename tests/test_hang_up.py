@@ -12,15 +12,17 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import RunningSimulator, call_status, entity_id_of, tick
+from .conftest import RunningSimulator, call_status, entity_id_of, request_times, tick
 from .helpers import (
     active,
+    answer_105,
     answer_next,
     assert_dials_go_on,
     dial,
     fails,
     hang_up,
     record_events,
+    restart,
 )
 
 
@@ -176,3 +178,48 @@ async def test_a_hang_up_after_a_bound_s_sends_no_second_hang_up(
     for _ in range(3):
         await tick(hass, freezer)
     assert [r.command for r in server.requests].count("hangUp") == 1
+
+
+async def test_a_waiting_dial_sends_no_second_hang_up_after_the_ring_timeout_s(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A waiting dial's ring timeout hangs up at 10 s (accepted; the server
+    then says nothing new): its wait running out at 15 s sends no second
+    hangUp."""
+    server = ha_sim.server
+    server.behaviour.hangup_effective = False
+    server.default_scenario = "ringing_forever"
+    answer_105(server, after=6)
+    task = asyncio.create_task(dial(hass, wait=True, ring_timeout=10))
+    for _ in range(40):
+        await tick(hass, freezer, 0.5)
+        if task.done():
+            break
+    assert task.done()
+    assert request_times(ha_sim, "hangUp") == [10]
+
+
+async def test_a_bound_s_accepted_hang_up_is_not_sent_again_after_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """max_duration's hangUp was accepted (the server ignores it and says
+    nothing new): the call's record keeps that, so after a restart the bound
+    is not due again."""
+    server = ha_sim.server
+    server.default_scenario = "answered_long"
+    server.behaviour.hangup_effective = False
+    await dial(hass, max_duration=10)
+    answer_105(server, after=12)
+    for _ in range(25):
+        await tick(hass, freezer)
+    assert len(request_times(ha_sim, "hangUp")) == 1
+    await restart(hass, init_integration)
+    for _ in range(5):
+        await tick(hass, freezer)
+    assert len(request_times(ha_sim, "hangUp")) == 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
@@ -28,7 +29,7 @@ from .conftest import (
     settle,
     tick,
 )
-from .helpers import dial
+from .helpers import answer_105, dial, restart
 
 
 async def run_for(
@@ -335,14 +336,7 @@ async def test_a_resumed_session_that_says_nothing_new_slows_down(
         }
     )
     assert code == 103
-    answer = server.answer
-
-    def unchanged(query: Any) -> tuple[int, str]:
-        if query.get("cmd") == "getStatus":
-            return 105, "NoChanges"
-        return answer(query)
-
-    server.answer = unchanged  # type: ignore[method-assign]
+    answer_105(server)
     key = f"{DOMAIN}.{mock_config_entry.entry_id}"
     hass_storage[key] = {
         "version": 1,
@@ -383,3 +377,66 @@ async def test_following_ends_on_time_while_polls_back_off(
     assert state.answered_at is not None
     assert state.ended_at is not None
     assert (state.ended_at - state.answered_at).total_seconds() == 80
+
+
+@pytest.mark.parametrize("interval", [1, 4])
+async def test_a_resumed_ringing_call_saying_nothing_new_is_polled_fast(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    interval: int,
+) -> None:
+    """A call known (by its record) to ring, resumed after a restart in a
+    session that says nothing new (105) until the answer at 18.5 s: still
+    polled fast, so the answer shows within one fast spacing."""
+    monkeypatch.setitem(
+        SCENARIOS, "late_answer", ((0, 27), (3, 28), (4, 26), (18.5, 29), (19.5, 9))
+    )
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options=dict(init_integration.options) | {"poll_interval": interval},
+    )
+    ha_sim.server.default_scenario = "late_answer"
+    await dial(hass)
+    for _ in range(6):
+        await tick(hass, freezer)
+    answer_105(ha_sim.server, until=18.5)
+    await restart(hass, init_integration)
+    for _ in range(60):
+        await tick(hass, freezer, 0.5)
+    state = init_integration.runtime_data.data
+    assert state.answered_at is not None
+    assert state.dialled_at is not None
+    seen = (state.answered_at - state.dialled_at).total_seconds()
+    assert seen <= 18.5 + max(0.5, interval / 2)
+
+
+async def test_following_ends_on_time_while_a_poll_hangs(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """As above, but the server stops answering (each getStatus times out
+    after 10 s): the end of following comes while a poll is under way, and
+    is judged right after it, not at the next backed-off poll."""
+    sim = ha_sim.sim
+    sim.server.default_scenario = "answered_long"
+    sim.server.behaviour.hangup_effective = False
+    await dial(hass, max_duration=20)
+    for _ in range(55):
+        await tick(hass, freezer, 0.5)
+    sim.delay = 15  # longer than a request may take: no answer
+    sim.add_fault("slow", 10_000, command="getStatus")
+    for _ in range(300):
+        await advance(hass, freezer, 0.5)
+    state = init_integration.runtime_data.data
+    assert state.answered_at is not None
+    assert state.ended_at is not None
+    # 60 s after max_duration; at worst one request (10 s) later.
+    assert (state.ended_at - state.answered_at).total_seconds() <= 80 + 10
+    sim.faults.clear()
+    for _ in range(40):
+        await advance(hass, freezer, 0.5)

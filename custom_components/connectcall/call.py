@@ -274,12 +274,14 @@ class CallTracker:
             "ring_timeout": self.ring_timeout,
             "max_duration": self.max_duration,
             "dial_key": self.dial_key,
+            # Our hang-up the server accepted: not sent again after a restart.
+            "hung_up": self._hang_up_outcome,
         }
 
     @classmethod
     def restore(cls, data: dict[str, Any]) -> CallTracker:
         """The call a snapshot describes; ``started``/``answered`` are behind it."""
-        return cls(
+        tracker = cls(
             call_id=int(data["call_id"]),
             destination=data.get("destination"),
             dialled=float(data["dialled"]),
@@ -291,6 +293,9 @@ class CallTracker:
             answered=data.get("answered"),
             dial_key=data.get("dial_key"),
         )
+        if isinstance(hung_up := data.get("hung_up"), str):
+            tracker.hung_up(hung_up)
+        return tracker
 
     def _end(self, now: float, outcome: str | None = None) -> None:
         self.ended = now

@@ -128,8 +128,9 @@ class CallPlacer:
                 await call.settled.wait()
         except TimeoutError:
             async with co.lock:
-                # Under the lock: a newer dial or an unload may have come.
-                if co.is_current(call):
+                # Under the lock: a newer dial or an unload may have come;
+                # a hang-up the server accepted is not sent again.
+                if co.is_current(call) and not call.tracker.hung_up_by_us:
                     with action_errors(co.hass, co.config_entry):
                         await co.ending.hang_up_locked(call, OUTCOME_NO_ANSWER)
             await co.schedule.poll_again(call)

@@ -62,6 +62,8 @@ class FollowedCall:
     reported: bool = False
     # Its answer was announced (the call_answered trigger), once.
     answer_reported: bool = False
+    # Found by its session alone at a start-up: nothing known of it.
+    unrecorded: bool = False
 
     def snapshot(self) -> dict[str, Any]:
         """The tracker's snapshot and what was announced, for a restart."""
@@ -146,6 +148,7 @@ class PollSchedule:
             answer_reported=record is None
             or record.get("answer_reported", record.get("answered") is not None),
         )
+        call.unrecorded = record is None
         co.data = tracker.state
         # The keeper's getStatus at setup was this call's first poll.
         call.polled = co.client.last_status_sent
@@ -173,7 +176,9 @@ class PollSchedule:
             call.bound_timer = loop.call_at(
                 loop.time() + wake - at, self._on_bound, call
             )
-        if call.polled is None:
+        if call.polled is None or tracker.follow_expired(at):
+            # The first poll; or following ends now (its timer may have come
+            # while a poll was under way).
             due = loop.time()
         elif bound is not None and bound <= at:
             # Its hang-up is due: at once if no tick judged it since it ran
@@ -196,9 +201,11 @@ class PollSchedule:
             due = call.cadence.next_poll(
                 polled=call.polled,
                 changed=call.changed,
-                # Ringing: a change is due. Nothing known yet (a resumed
-                # session answering 105): fast only after a change.
-                busy=tracker.answered is None and tracker.code is not None,
+                # Ringing: a change is due. Nothing known of the call (a
+                # session resumed without its record, answering 105): fast
+                # only after a change.
+                busy=tracker.answered is None
+                and not (call.unrecorded and tracker.code is None),
                 failures=call.failures,
             )
         self._arm(call, due)
@@ -265,10 +272,11 @@ class PollSchedule:
                     except ConnectCallError as err:
                         # Retried an interval later: the call stays followed.
                         LOGGER.debug("Hang-up at the call's bound failed: %s", err)
-        if tracker.follow_expired(at) and not tracker.over:
-            LOGGER.warning("Stopped following a call that outlasted its bounds")
-            tracker.end_locally(CODE_UNKNOWN, at)
-            co.publish(call)
+        if tracker.follow_expired(at):
+            if co.is_current(call):
+                LOGGER.warning("Stopped following a call that outlasted its bounds")
+                tracker.end_locally(CODE_UNKNOWN, at)
+                co.publish(call)
             return
         if await self._poll_once(call, spaced=True):
             self.schedule(call)
