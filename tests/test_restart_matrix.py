@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from .conftest import DEST, RunningSimulator, advance, settle, tick
 from .helpers import (
     B,
+    C,
     calls_placed,
     dial,
     hang_up,
@@ -83,6 +84,27 @@ async def _busy_retry_pause(
     assert sim.server.active_call() is None
 
 
+async def _list_second_number(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> None:
+    """A list in the background: the first number was busy, the second rings."""
+    sim.server.scenarios = {DEST: "busy"}
+    await dial(hass, destination=[DEST, B, C])
+    await run(hass, freezer, 8)
+    assert calls_placed(sim) == [DEST, B]
+
+
+async def _login_in_flight(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
+) -> asyncio.Future[Any]:
+    """The first dial's login (it places the call) takes 3 s to answer."""
+    sim.sim.delay = 3
+    sim.sim.add_fault("late", command="login")
+    dialling = asyncio.ensure_future(dial(hass))
+    await advance(hass, freezer, 0.5)
+    return dialling
+
+
 async def _connect_in_flight(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
 ) -> asyncio.Future[Any]:
@@ -113,11 +135,19 @@ PHASES: dict[str, Phase] = {
     "connected": _connected,
     "ended_unpolled": _ended_unpolled,
     "busy_retry_pause": _busy_retry_pause,
+    "list_second_number": _list_second_number,
+    "login_in_flight": _login_in_flight,
     "connect_in_flight": _connect_in_flight,
     "hang_up_in_flight": _hang_up_in_flight,
 }
 # A crash cuts requests in flight: what they did is not known by design.
-CRASHABLE = ("ringing", "connected", "ended_unpolled", "busy_retry_pause")
+CRASHABLE = (
+    "ringing",
+    "connected",
+    "ended_unpolled",
+    "busy_retry_pause",
+    "list_second_number",
+)
 
 
 async def _away_and_back(
