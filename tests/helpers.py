@@ -34,6 +34,9 @@ from simulator.core import command_of
 
 from .conftest import (
     DEST,
+    PASSWORD,
+    SOURCE,
+    USERNAME,
     RunningSimulator,
     advance,
     call_status,
@@ -462,3 +465,19 @@ def answer_105(
         return result
 
     server.answer = unchanged  # type: ignore[method-assign]
+
+
+def left_session(sim: RunningSimulator, destination: str = "0612345678") -> str:
+    """A session with a call, logged in as an earlier run (or an older
+    version) left it: its GUID, for the store to hold."""
+    code, guid = sim.server.handle(
+        {
+            "login": USERNAME,
+            "password": PASSWORD,
+            "dest": destination,
+            "source": SOURCE,
+            "type": "1",
+        }
+    )
+    assert code == 103
+    return guid

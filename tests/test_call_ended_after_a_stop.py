@@ -19,9 +19,6 @@ from custom_components.connectcall.const import DOMAIN
 
 from .conftest import (
     DEST,
-    PASSWORD,
-    SOURCE,
-    USERNAME,
     RunningSimulator,
     advance,
     tick,
@@ -32,6 +29,7 @@ from .helpers import (
     calls_placed,
     check,
     dial,
+    left_session,
     ran,
     run,
     set_up_automations,
@@ -192,16 +190,7 @@ async def test_a_call_announced_before_a_crash_is_not_announced_again(
     """Home Assistant stopped without unloading (a crash, a power cut): the
     store holds the call as last written. Found over at start-up, its end is
     told once: not again if the run before had told it already."""
-    code, guid = ha_sim.server.handle(
-        {
-            "login": USERNAME,
-            "password": PASSWORD,
-            "dest": DEST,
-            "source": SOURCE,
-            "type": "1",
-        }
-    )
-    assert code == 103
+    guid = left_session(ha_sim, DEST)
     ha_sim.server.scenarios = {}
     key = f"{DOMAIN}.{mock_config_entry.entry_id}"
     call = {

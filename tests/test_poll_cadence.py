@@ -19,9 +19,6 @@ from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
 from .conftest import (
-    PASSWORD,
-    SOURCE,
-    USERNAME,
     RunningSimulator,
     advance,
     hang_up_offset,
@@ -29,7 +26,7 @@ from .conftest import (
     settle,
     tick,
 )
-from .helpers import answer_105, dial, restart
+from .helpers import answer_105, dial, left_session, restart
 
 
 async def run_for(
@@ -326,16 +323,7 @@ async def test_a_resumed_session_that_says_nothing_new_slows_down(
     second for the rest of the call's life."""
     server = ha_sim.server
     server.default_scenario = "answered_long"
-    code, guid = server.handle(
-        {
-            "login": USERNAME,
-            "password": PASSWORD,
-            "dest": "0612345678",
-            "source": SOURCE,
-            "type": "1",
-        }
-    )
-    assert code == 103
+    guid = left_session(ha_sim, "0612345678")
     answer_105(server)
     key = f"{DOMAIN}.{mock_config_entry.entry_id}"
     hass_storage[key] = {

@@ -18,9 +18,6 @@ from custom_components.connectcall.const import DOMAIN
 
 from .conftest import (
     DEST,
-    PASSWORD,
-    SOURCE,
-    USERNAME,
     RunningSimulator,
     advance,
     assert_quiet,
@@ -40,6 +37,7 @@ from .helpers import (
     dial,
     fails,
     hang_up,
+    left_session,
     record_events,
     restart,
     since,
@@ -287,16 +285,7 @@ async def test_crash_left_guid_call_is_followed(
 ) -> None:
     """A crash (of a version that stored the GUID alone) left a call going:
     one getStatus finds it, and it is followed and can be hung up."""
-    code, guid = ha_sim.server.handle(
-        {
-            "login": USERNAME,
-            "password": PASSWORD,
-            "dest": "0612345678",
-            "source": SOURCE,
-            "type": "1",
-        }
-    )
-    assert code == 103
+    guid = left_session(ha_sim, "0612345678")
     hass_storage[f"{DOMAIN}.{mock_config_entry.entry_id}"] = {
         "version": 1,
         "minor_version": 1,
