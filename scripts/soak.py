@@ -11,7 +11,7 @@ the entry mid-call). Time is compressed honestly: the calls are short
 after each further block of calls it prints asyncio tasks, scheduled
 timers, bus and dispatcher listeners, the ``.storage`` files' size,
 tracemalloc's top growth in the integration's own files and the RSS, and
-the growth per 1,000 calls of each block: two blocks of equal length show
+the growth per 1,000 calls of each block: blocks of equal length show
 whether anything grows with the number of calls.
 
 Accounts apart: ten accounts each follow the same answered calls, once all
@@ -366,7 +366,7 @@ if __name__ == "__main__":
     parser.add_argument("--accounts", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=320, help="calls")
     parser.add_argument("--block", type=int, default=1600, help="calls per block")
-    parser.add_argument("--blocks", type=int, default=2)
+    parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--apart-calls", type=int, default=8, help="per account")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--part", choices=("growth", "apart"), default="growth")
