@@ -1,4 +1,4 @@
-"""The API client's share of call safety (CONTRACT.md "Call safety").
+"""The API client's share of call safety (CONTRIBUTING.md).
 
 ``login`` with numbers and ``connect`` are sent at most once: aiohttp's own
 re-send of a GET after a dropped connection (a clean close, or a reset: TCP

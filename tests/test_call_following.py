@@ -1,4 +1,4 @@
-"""Following a call is bounded (CONTRACT.md, call safety): polls give up,
+"""Following a call is bounded (CONTRIBUTING.md, call safety): polls give up,
 stop past max_duration or 4 h, and a give-up counts per call."""
 
 from __future__ import annotations

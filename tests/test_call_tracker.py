@@ -2,7 +2,7 @@
 
 No Home Assistant: the tracker does no I/O, so these tests feed it status
 codes at chosen seconds after the dial and read what follows. The numbers
-(3 s, 4 h, 60 s, 300 s) and the tables are CONTRACT.md's, written out here
+(3 s, 4 h, 60 s, 300 s) and the tables are the README's, written out here
 rather than imported, so a changed constant in call.py fails a test.
 """
 
@@ -31,7 +31,7 @@ RINGING: Timeline = [(0, 27), (3, 28), (4, 26)]
 # ... and the destination answers at 8 s (29), both talk from 9 s (9).
 TALKING: Timeline = [*RINGING, (8, 29), (9, 9)]
 
-# CONTRACT.md "Call status sensor": code -> state.
+# README "Entities": code -> state.
 CONTRACT_STATES = {
     4: "hung_up",
     5: "account_state",
@@ -53,7 +53,7 @@ CONTRACT_STATES = {
     33: "destination_insufficient_funds",
 }
 CONTRACT_FINAL = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
-# CONTRACT.md "Call events": a final code before any answer -> the event type.
+# README "Entities": a final code before any answer -> the event type.
 UNANSWERED_OUTCOME = {
     4: "canceled",
     30: "canceled",
@@ -114,7 +114,7 @@ def test_contract_tables_match_the_code() -> None:
     assert set(UNANSWERED_OUTCOME) == CONTRACT_FINAL
 
 
-# Outcomes (CONTRACT.md "Call events").
+# Outcomes (README "Entities").
 
 
 @pytest.mark.parametrize(
@@ -275,7 +275,7 @@ def test_hang_up_then_server_final_counts_as_server_final() -> None:
     assert call.outcome == "answered"
 
 
-# The lag guard (CONTRACT.md "Call safety": a reused session).
+# The lag guard (CONTRIBUTING.md: a reused session).
 
 
 @pytest.mark.parametrize("code", sorted(CONTRACT_FINAL))
@@ -418,7 +418,7 @@ def test_follow_expired(
     assert call.follow_expired(T0 + seconds) is expired
 
 
-# Failing polls (CONTRACT.md: the 5 min API-failure give-up counts per call).
+# Failing polls (CONTRIBUTING.md: the 5 min API-failure give-up counts per call).
 
 
 def test_poll_failed_gives_up_after_300s_continuous() -> None:

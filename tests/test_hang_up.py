@@ -1,4 +1,4 @@
-"""Hanging up (CONTRACT.md, call safety): a failed or refused hang-up leaves
+"""Hanging up (CONTRIBUTING.md, call safety): a failed or refused hang-up leaves
 the call followed, a later one ends it, and a refusal for a call that already
 ended blocks nothing."""
 

@@ -1,4 +1,4 @@
-"""The lag guard (CONTRACT.md): a lagging server's status of the previous
+"""The lag guard (CONTRIBUTING.md): a lagging server's status of the previous
 call, right after a new dial, is never taken as the new call's (its end, its
 outcome, a hang-up's success), nor at a restart."""
 

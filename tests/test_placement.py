@@ -1,4 +1,4 @@
-"""Placing a call (CONTRACT.md, call safety): one dial rings at most one
+"""Placing a call (CONTRIBUTING.md, call safety): one dial rings at most one
 call, and no call the server placed is lost. Each test teaches the simulator a
 bad day, drives Home Assistant through it and asserts what the server received
 and placed."""

@@ -1,4 +1,4 @@
-"""Restart, reload, stop, unload and removal (CONTRACT.md, call safety): a call
+"""Restart, reload, stop, unload and removal (CONTRIBUTING.md, call safety): a call
 in progress is resumed, never cut and never lost; its session is stored, and
 ended the safe way once no call needs it."""
 

@@ -1,4 +1,4 @@
-"""An ``end`` that gets no answer keeps the GUID (CONTRACT.md "Call safety").
+"""An ``end`` that gets no answer keeps the GUID (CONTRIBUTING.md).
 
 The session keeper forgets a GUID only once the server answered: when ``end``
 is dropped or reset (at unload, at Home Assistant's stop, at the

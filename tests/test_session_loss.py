@@ -1,4 +1,4 @@
-"""Session loss (CONTRACT.md, call safety): a lost session is confirmed, not
+"""Session loss (CONTRIBUTING.md, call safety): a lost session is confirmed, not
 assumed, so a placed call is never forgotten; a dead session is closed the
 safe way and never blocks dials until a reload."""
 

@@ -103,7 +103,7 @@ ACCOUNT_STATE_CODE: Final = 5
 CODE_UNKNOWN: Final = 3
 CODE_HUNG_UP: Final = 4
 
-# getStatus code -> the call-status sensor's state (CONTRACT.md).
+# getStatus code -> the call-status sensor's state (README, Entities).
 STATUS_STATES: Final[dict[int, str]] = {
     4: "hung_up",
     5: "account_state",

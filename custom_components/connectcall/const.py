@@ -18,7 +18,7 @@ CONF_NUMBER: Final = "number"
 
 SUBENTRY_CONTACT: Final = "contact"
 
-# The actions' fields (CONTRACT.md).
+# The actions' fields (README, Reference).
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_CONTACT: Final = "contact"
 ATTR_DESTINATION: Final = "destination"
@@ -29,7 +29,7 @@ ATTR_RETRY_DELAY: Final = "retry_delay"
 ATTR_KEEP_ACTIVE_CALL: Final = "keep_active_call"
 ATTR_RESPOND_ON_ERROR: Final = "respond_on_error"
 
-# Fired once per finished call (CONTRACT.md); the logbook describes it.
+# Fired once per finished call (README); the logbook describes it.
 EVENT_CALL_ENDED: Final = "connectcall_call_ended"
 # Inside Home Assistant only: a call of any account started, was answered or
 # ended (``activity.CallMilestone``); the triggers listen to it.
