@@ -2,10 +2,11 @@
 
 CONTRIBUTING.md, "Restart, unload and removal": a restart (unload, Home
 Assistant's stop) leaves a call in progress alone and keeps its session for
-the next start. A call's poll timer may still fire while the shutdown runs (here: while it waits for
-a call list it cancelled); that tick must not enforce the call's ring
-timeout (``hangUp``) nor send anything else. Time is driven by the freezer
-and ``async_fire_time_changed``; asserted on what the server received.
+the next start. A call's poll timer may still fire while the shutdown runs
+(here: while it waits for a call list it cancelled); that tick must not
+enforce the call's ring timeout (``hangUp``) nor send anything else. Time
+is driven by the freezer and ``async_fire_time_changed``; asserted on what
+the server received.
 """
 
 from __future__ import annotations
