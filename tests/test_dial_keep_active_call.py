@@ -49,6 +49,28 @@ OTHER = "0687654321"
 THIRD = "0611223344"
 
 
+async def give_up_a_connected_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    entry: MockConfigEntry,
+) -> None:
+    """A connected call given up after 5 minutes of failing polls (the server
+    still has it); then the server answers again."""
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass)
+    for _ in range(12):
+        await tick(hass, freezer)
+    assert call_status(hass, entry) == "connected"
+    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
+    # Failing polls back off to one per 30 s: given up at the first failure
+    # 5 min after the first one.
+    for _ in range(34):
+        await tick(hass, freezer, 10)
+    assert call_status(hass, entry) == "status_unknown"
+    ha_sim.sim.faults.clear()
+
+
 async def test_a_connected_call_is_left_alone(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -180,19 +202,7 @@ async def test_keep_dial_never_cuts_a_call_only_given_up_locally(
 ) -> None:
     """After 5 minutes of failing polls the call is given up, but the server
     still has it: a keep dial asks the server once and leaves it alone."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
-    for _ in range(12):
-        await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "connected"
-    # getStatus fails for more than the 5-minute give-up; the call goes on.
-    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
-    # Failing polls back off to one per 30 s: given up at the first failure
-    # 5 min after the first one.
-    for _ in range(34):
-        await tick(hass, freezer, 10)
-    assert call_status(hass, init_integration) == "status_unknown"
-    ha_sim.sim.faults.clear()
+    await give_up_a_connected_call(hass, freezer, ha_sim, init_integration)
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]  # still talking
     start = ha_sim.server.count()
     response = await dial(hass, destination=OTHER, keep_active_call=True)
@@ -318,17 +328,7 @@ async def test_a_given_up_call_the_server_ended_does_not_block_the_next(
 ) -> None:
     """The server, asked once, says the given-up call is over: the press
     rings (a doorbell must not stay mute after an outage)."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
-    for _ in range(12):
-        await tick(hass, freezer)
-    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
-    # Failing polls back off to one per 30 s: given up at the first failure
-    # 5 min after the first one.
-    for _ in range(34):
-        await tick(hass, freezer, 10)
-    assert call_status(hass, init_integration) == "status_unknown"
-    ha_sim.sim.faults.clear()
+    await give_up_a_connected_call(hass, freezer, ha_sim, init_integration)
     ha_sim.server.calls[0].hang_up(ha_sim.server.clock())
     start = ha_sim.server.count()
     response = await dial(hass, destination=OTHER, keep_active_call=True)
@@ -351,15 +351,7 @@ async def test_skipped_after_asking_the_server_names_the_other_call(
     keep dial asks the server and is skipped. The call holding the line is
     the earlier one, not the asking dial: same_dial false, so the doorbell
     blueprint reports the visitor instead of staying silent."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
-    for _ in range(12):
-        await tick(hass, freezer)
-    ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
-    for _ in range(34):
-        await tick(hass, freezer, 10)
-    assert call_status(hass, init_integration) == "status_unknown"
-    ha_sim.sim.faults.clear()
+    await give_up_a_connected_call(hass, freezer, ha_sim, init_integration)
     response = await dial(hass, destination=OTHER, keep_active_call=True)
     assert response["skipped"] is True
     assert response["held_by"]["destination"] == DEST

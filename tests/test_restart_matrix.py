@@ -94,15 +94,26 @@ async def _list_second_number(
     assert calls_placed(sim) == [DEST, B]
 
 
+async def _answered_late(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    sim: RunningSimulator,
+    command: str,
+    action: Awaitable[Any],
+) -> asyncio.Future[Any]:
+    """``action`` under way, its ``command`` answered 3 s late (in flight)."""
+    sim.sim.delay = 3
+    sim.sim.add_fault("late", command=command)
+    pending = asyncio.ensure_future(action)
+    await advance(hass, freezer, 0.5)
+    return pending
+
+
 async def _login_in_flight(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
 ) -> asyncio.Future[Any]:
     """The first dial's login (it places the call) takes 3 s to answer."""
-    sim.sim.delay = 3
-    sim.sim.add_fault("late", command="login")
-    dialling = asyncio.ensure_future(dial(hass))
-    await advance(hass, freezer, 0.5)
-    return dialling
+    return await _answered_late(hass, freezer, sim, "login", dial(hass))
 
 
 async def _connect_in_flight(
@@ -111,11 +122,7 @@ async def _connect_in_flight(
     """A second call's connect (the session is open) takes 3 s to answer."""
     await dial(hass, destination=B)
     await hang_up(hass)
-    sim.sim.delay = 3
-    sim.sim.add_fault("late", command="connect")
-    dialling = asyncio.ensure_future(dial(hass))
-    await advance(hass, freezer, 0.5)
-    return dialling
+    return await _answered_late(hass, freezer, sim, "connect", dial(hass))
 
 
 async def _hang_up_in_flight(
@@ -123,11 +130,7 @@ async def _hang_up_in_flight(
 ) -> asyncio.Future[Any]:
     await dial(hass)
     await run(hass, freezer, 12)
-    sim.sim.delay = 3
-    sim.sim.add_fault("late", command="hangUp")
-    hanging = asyncio.ensure_future(hang_up(hass))
-    await advance(hass, freezer, 0.5)
-    return hanging
+    return await _answered_late(hass, freezer, sim, "hangUp", hang_up(hass))
 
 
 PHASES: dict[str, Phase] = {
