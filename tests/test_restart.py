@@ -484,6 +484,36 @@ async def test_reload_during_a_late_connect_resumes_the_call(
     assert ha_sim.server.active_call() is None
 
 
+@pytest.mark.parametrize("second_call", [False, True], ids=["login", "connect"])
+async def test_a_call_is_recorded_before_it_is_counted(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    second_call: bool,
+) -> None:
+    """When the Calls total counts a call, the store already holds it as
+    counted: a crash between the two writes never counts it twice (the
+    next start would count a call still marked uncounted)."""
+    if second_call:
+        await dial(hass, destination=B)
+        await hang_up(hass)
+    activity = init_integration.runtime_data.activity
+    counted = activity.dialled
+    stored_then: list[dict[str, Any]] = []
+
+    def spy(call: Any) -> None:
+        stored_then.append(
+            hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"]["call"]
+        )
+        counted(call)
+
+    monkeypatch.setattr(activity, "dialled", spy)
+    await dial(hass)
+    assert [(c["destination"], c["counted"]) for c in stored_then] == [(DEST, True)]
+
+
 async def test_waiting_dial_ends_at_a_reload_and_leaves_the_answered_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

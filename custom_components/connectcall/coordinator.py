@@ -28,6 +28,7 @@ from .call import CallState, CallTotals
 from .const import DOMAIN, LOGGER
 from .ending import CallEnding
 from .errors import setup_errors
+from .issues import async_call_may_ring
 from .placing import CallPlacer
 from .plans import DialPlan, PlanRunner
 from .schedule import FollowedCall, PollSchedule
@@ -117,6 +118,13 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             if (found := self.keeper.found_over) is not None:
                 # Before the probe: its session is closed, a retry finds none.
                 self.activity.found_over(found)
+            if (unseen := self.keeper.placed_unseen) is not None:
+                async_call_may_ring(
+                    self.hass,
+                    self.config_entry.entry_id,
+                    self.config_entry.title,
+                    unseen.get("contact") or unseen.get("destination") or "?",
+                )
             if resumed is None:
                 await self.client.verify()
         if resumed is not None:

@@ -15,6 +15,7 @@ from .const import DOMAIN
 ISSUE_FUNDS = "insufficient_funds"
 ISSUE_HTTP = "insecure_url"
 ISSUE_OUTCOME_RENAMED = "outcome_ended_renamed"
+ISSUE_CALL_MAY_RING = "call_may_ring"
 
 
 def _issue_id(kind: str, entry_id: str) -> str:
@@ -79,7 +80,27 @@ def async_outcome_renamed(hass: HomeAssistant) -> None:
 
 
 @callback
+def async_call_may_ring(
+    hass: HomeAssistant, entry_id: str, account: str, called: str
+) -> None:
+    """The last run stopped during a login that places a call: none to follow.
+
+    Not persistent: it tells of one start-up, and goes with the next.
+    """
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(ISSUE_CALL_MAY_RING, entry_id),
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_CALL_MAY_RING,
+        translation_placeholders={"account": account, "called": called},
+    )
+
+
+@callback
 def async_remove_issues(hass: HomeAssistant, entry_id: str) -> None:
     """The entry is gone: so are its issues."""
-    for kind in (ISSUE_FUNDS, ISSUE_HTTP):
+    for kind in (ISSUE_FUNDS, ISSUE_HTTP, ISSUE_CALL_MAY_RING):
         ir.async_delete_issue(hass, DOMAIN, _issue_id(kind, entry_id))

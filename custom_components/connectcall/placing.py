@@ -84,37 +84,61 @@ class CallPlacer:
                 if not old.tracker.over:
                     old.tracker.end_locally(CODE_HUNG_UP, now())
                     co.publish(old)
+            # Until the server answers, the call is as unsure as one whose
+            # connect got no answer: kept for a crash while the request is out.
+            record = self._tracker(
+                plan, destination, co.keeper.is_open, previous
+            ).snapshot()
             with action_errors(co.hass, co.config_entry):
                 placement, settled = await co.keeper.place(
-                    destination, plan.source, plan.mode
+                    destination, plan.source, plan.mode, record | {"counted": False}
                 )
-            co.call_ids += 1
             settling = placement is Placement.SETTLED
-            tracker = CallTracker(
-                call_id=co.call_ids,
-                destination=destination,
-                dialled=now(),
-                reused_session=placement.reused_session,
+            tracker = self._tracker(
+                plan,
+                destination,
+                placement.reused_session,
                 # Unconfirmed by the server: its status alone can tell this
                 # call from the one before, which may still be up.
-                lingering=previous if settling else None,
-                # Named as dialled: a later edit of the contacts (or a second
-                # contact with this number) does not rename it.
-                contact=plan.contact or contact_name(co.config_entry, destination),
-                ring_timeout=plan.ring_timeout,
-                max_duration=plan.max_duration,
-                dial_key=plan.key,
+                previous if settling else None,
             )
+            co.call_ids = tracker.call_id
             if settled is not None:
                 # The settling getStatus was this call's first status.
                 tracker.status(settled.code, settled.message, now())
             call = co.schedule.follow(tracker, counted=not settling)
+            # Its record before its count: a crash between the two writes
+            # never counts it twice.
+            await co.keeper.write_pending()
             if call.counted:
                 co.activity.dialled(call)
             # The base of the first poll's state, published by that poll.
             co.data = call.tracker.state
         await co.schedule.poll_now(call)
         return call
+
+    def _tracker(
+        self,
+        plan: DialPlan,
+        destination: str,
+        reused_session: bool,
+        lingering: int | None,
+    ) -> CallTracker:
+        """The next call of ``plan`` to ``destination``, dialled now."""
+        co = self._co
+        return CallTracker(
+            call_id=co.call_ids + 1,
+            destination=destination,
+            dialled=now(),
+            reused_session=reused_session,
+            lingering=lingering,
+            # Named as dialled: a later edit of the contacts (or a second
+            # contact with this number) does not rename it.
+            contact=plan.contact or contact_name(co.config_entry, destination),
+            ring_timeout=plan.ring_timeout,
+            max_duration=plan.max_duration,
+            dial_key=plan.key,
+        )
 
     async def async_wait(self, call: FollowedCall, bound: float) -> str:
         """Wait until the call is answered or over: ``answered`` or its outcome.

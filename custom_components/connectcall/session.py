@@ -21,7 +21,10 @@ A dial rings at most one call, and no call the server placed is lost:
   ``end`` were sent for it and the server answered something.
 - The GUID, and the call in progress in it, are kept in ``.storage``: a
   restart leaves the call alone and :meth:`SessionKeeper.resume` follows it
-  again.
+  again. A call being placed is written there before its request is sent:
+  after a crash during ``connect`` the next start follows it (counted once
+  it shows a status of its own); after a crash during ``login``, which
+  would have brought the GUID, it is reported as one that may ring.
 """
 
 from __future__ import annotations
@@ -133,9 +136,14 @@ class SessionKeeper:
         self._call: dict[str, Any] | None = None
         self._seen_status: CallStatus | None = None
         self._store = store
+        # The call being placed (its record) while its request is in flight.
+        self._placing: dict[str, Any] | None = None
         # The call the last run left, found over by ``resume`` (its final
         # status and record): its end is still to be reported.
         self.found_over: Resumed | None = None
+        # The call the last run was placing by ``login`` when it stopped
+        # without a word (a crash): it may ring, with no GUID to follow it by.
+        self.placed_unseen: dict[str, Any] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -143,14 +151,35 @@ class SessionKeeper:
         return self._session is not None
 
     async def place(
-        self, destination: str, source: str, mode: CallMode
+        self, destination: str, source: str, mode: CallMode, record: dict[str, Any]
     ) -> tuple[Placement, CallStatus | None]:
         """Place one call: how it went into a session, and what it showed.
 
         For a settled call, the status the settling ``getStatus`` read (None:
         nothing readable); else None. Raises the client's errors, or
         :class:`CallMayBePlacedError`.
+
+        ``record``: the call as a restart would follow it (uncounted: the
+        server may never act on the request). It is written before the
+        request is sent and kept as the call in progress once placed, until
+        :meth:`track` records the call followed; a failure drops it (nothing
+        placed, or the caller is told).
         """
+        self._placing = record
+        await self._store.async_save(self._data())
+        try:
+            placed = await self._place(destination, source, mode)
+        except Exception:
+            self._placing = None
+            self._save()
+            raise
+        self._call, self._placing = record, None
+        self._save()
+        return placed
+
+    async def _place(
+        self, destination: str, source: str, mode: CallMode
+    ) -> tuple[Placement, CallStatus | None]:
         if (session := self._session) is not None and (
             placed := await self._connect(session, destination, source, mode)
         ):
@@ -330,7 +359,17 @@ class SessionKeeper:
         the GUID stays stored for the next try.
         """
         stored = await self._store.async_load() or {}
+        # A call being placed when the last run stopped is the newest.
+        placing = stored.get("placing")
+        record = placing or stored.get("call")
         if not (guid := stored.get("guid")):
+            if placing is not None:
+                LOGGER.warning(
+                    "Home Assistant stopped while a login was placing a call; "
+                    "it may ring, and cannot be followed"
+                )
+                self.placed_unseen = placing
+                await self._store.async_save({})
             return None
         session = Session(guid)
         status: CallStatus | None = None
@@ -349,18 +388,14 @@ class SessionKeeper:
         else:
             # 105 (unchanged) tells nothing: the call may go on. Nor does a
             # final code the server may still show of the call before.
-            active = (
-                status is None
-                or not status.is_final
-                or not _final_trusted(stored.get("call"))
-            )
+            active = status is None or not status.is_final or not _final_trusted(record)
         if active:
             LOGGER.info("Following the call left in progress by the last run")
-            self._session, self._call = session, stored.get("call")
-            return Resumed(status, self._call)
+            self._session, self._call = session, record
+            return Resumed(status, record)
         # Over (a final status of its own), or its session gone: the stored
         # call's end is still to be told.
-        self.found_over = Resumed(status, stored.get("call"))
+        self.found_over = Resumed(status, record)
         LOGGER.info("Ending the login session left open by the last run")
         await self.client.close(session, hang_up=status is None)
         await self._store.async_save({})
@@ -375,9 +410,12 @@ class SessionKeeper:
         self._save()
 
     def _data(self) -> dict[str, Any]:
-        if self._session is None:
-            return {}
-        return {"guid": self._session.guid, "call": self._call}
+        data: dict[str, Any] = {}
+        if self._session is not None:
+            data = {"guid": self._session.guid, "call": self._call}
+        if self._placing is not None:
+            data["placing"] = self._placing
+        return data
 
     def _save(self) -> None:
         self._save_pending = True
