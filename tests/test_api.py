@@ -24,7 +24,7 @@ from custom_components.connectcall.api import (
 )
 from custom_components.connectcall.codes import CallMode, ResponseCode, StatusCode
 
-from .conftest import PASSWORD, USERNAME, FakeClock, RunningSimulator, serve
+from .helpers import PASSWORD, USERNAME, FakeClock, RunningSimulator, serve
 
 SRC, DST = "0201234567", "0612345678"
 

@@ -27,7 +27,7 @@ from custom_components.connectcall.api import (
 )
 from custom_components.connectcall.codes import CallMode
 
-from .conftest import PASSWORD, USERNAME, RunningSimulator, serve
+from .helpers import PASSWORD, USERNAME, RunningSimulator, serve
 
 SRC, DST = "0201234567", "0612345678"
 MODE = CallMode.SOURCE_FIRST

@@ -17,8 +17,15 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from .conftest import SOURCE, RunningSimulator
-from .helpers import BLUEPRINTS, MUM, add_contact, call_contact, run_clock
+from .helpers import (
+    BLUEPRINTS,
+    MUM,
+    SOURCE,
+    RunningSimulator,
+    add_contact,
+    call_contact,
+    run_clock,
+)
 
 
 @pytest.fixture

@@ -24,26 +24,24 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.connectcall.const import DOMAIN, EVENT_CALL_ENDED
 from custom_components.connectcall.contacts import comparable
 
-from .conftest import (
-    SOURCE,
-    RunningSimulator,
-    add_second_account,
-    second_account,
-    settle,
-    tick,
-)
 from .helpers import (
     MUM,
+    SOURCE,
     TALKED,
     ZOE,
     B,
+    RunningSimulator,
     add_contact,
+    add_second_account,
     call_contact,
     calls_placed,
     commands,
     ended,
     run,
+    second_account,
     set_aliases,
+    settle,
+    tick,
     totals,
 )
 
@@ -236,9 +234,7 @@ async def test_a_name_in_two_accounts_is_ambiguous(
     contacts: MockConfigEntry,
 ) -> None:
     """Names are unique per account; across accounts call_contact says
-    ambiguous (the contract), sends nothing, and a config_entry_id settles it.
-
-    Pinned by a hostile review (round 4): an attack that held."""
+    ambiguous (the contract), sends nothing, and a config_entry_id settles it."""
     other = await add_second_account(hass, ha_sim, contacts)
     await add_contact(hass, other, name="mum", number="0644445555")
     start = ha_sim.server.count()
@@ -325,10 +321,7 @@ async def test_contact_of_an_unloaded_entry_is_found_not_unknown(
     contact called Mum" and lists the other account's names.)
 
     Fix: search the contacts of every entry of the domain; when the match's
-    entry is not loaded raise ``service.async_get_config_entry``'s error.
-
-    Found by a hostile review (round 3, on call_contact, the totals, the call-ended
-    event, the logbook and the Assist tools)."""
+    entry is not loaded raise ``service.async_get_config_entry``'s error."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -346,7 +339,6 @@ async def test_call_contact_of_an_unloaded_entry_by_id_sends_nothing(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 3): an attack that held."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -364,7 +356,6 @@ async def test_contact_of_a_disabled_or_retrying_account_says_not_loaded(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 4): an attack that held."""
     bob = second_account(ha_sim, init_integration)
     bob.add_to_hass(hass)
     await hass.config_entries.async_setup(bob.entry_id)
@@ -416,9 +407,7 @@ async def test_disabled_accounts_contact_makes_the_name_ambiguous(
     account still takes part in the search (``async_entries`` includes
     disabled entries), so the loaded account's "Mum" cannot be called by
     name alone any more (before the fix it could). Per the contract ("every
-    entry's contacts are searched") this is ambiguous; nothing is sent.
-
-    Pinned by a hostile review (round 4): an attack that held."""
+    entry's contacts are searched") this is ambiguous; nothing is sent."""
     bob = await add_second_account(hass, ha_sim, init_integration)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await add_contact(hass, bob, name="Mum", number=ZOE)
@@ -438,7 +427,6 @@ async def test_ignored_entry_is_not_searched(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 4): an attack that held."""
     ignored = MockConfigEntry(
         domain=DOMAIN,
         title="ignored",
@@ -478,7 +466,6 @@ async def test_bad_call_contact_input_sends_nothing_and_names_no_number(
     init_integration: MockConfigEntry,
     data: dict[str, Any],
 ) -> None:
-    """Pinned by a hostile review (round 3): an attack that held."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     start = ha_sim.server.count()
     with pytest.raises(HomeAssistantError) as err:
@@ -494,9 +481,7 @@ async def test_cancelled_waiting_call_contact_leaves_the_call(
     init_integration: MockConfigEntry,
 ) -> None:
     """Cancelling a waiting call_contact leaves the call: followed to its
-    end, counted once, announced once; no second call.
-
-    Pinned by a hostile review (round 3): an attack that held."""
+    end, counted once, announced once; no second call."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     task = asyncio.create_task(call_contact(hass, contact="Mum", wait=True))

@@ -7,15 +7,18 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import (
+from .helpers import (
+    B,
     RunningSimulator,
     advance,
     assert_quiet,
     call_status,
+    dial,
+    hang_up,
     settle,
+    since,
     tick,
 )
-from .helpers import B, dial, hang_up, since
 
 
 async def test_give_up_counts_per_call(
@@ -104,10 +107,10 @@ async def test_a_slow_hang_up_at_the_bound_is_followed_by_a_poll(
     Answered at 8 s with max_duration 10: every hang-up fails until 72 s,
     when one is accepted after 8 s on the wire (under REQUEST_TIMEOUT). At
     72 s following had 6 s left (it stops at 8 + 10 + 60 = 78 s): the poll
-    goes on and shows the server's 4. Before the split the tick read the
-    clock once; the split read it again after the hang-up and gave the call
-    up as "status_unknown" ("outlasted its bounds") although our own
-    hang-up had just ended it. Found by the hostile review of the refactor.
+    goes on and shows the server's 4. The bounds are judged at the time the
+    tick began: read again after the slow hang-up, the clock would give the
+    call up as "status_unknown" ("outlasted its bounds") although our own
+    hang-up had just ended it.
     """
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass, max_duration=10)

@@ -13,11 +13,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall import activity
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import DEST, RunningSimulator, add_second_account, tick
 from .helpers import (
+    DEST,
     MUM,
     B,
+    RunningSimulator,
     add_contact,
+    add_second_account,
     calls_placed,
     check,
     device_of,
@@ -25,6 +27,7 @@ from .helpers import (
     restart,
     run,
     set_up_automations,
+    tick,
 )
 
 

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import (
+from .helpers import (
     PASSWORD,
     SOURCE,
     USERNAME,

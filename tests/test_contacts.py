@@ -13,23 +13,21 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import (
-    SOURCE,
-    RunningSimulator,
-    call_status,
-    entity_id_of,
-    state_of,
-)
 from .helpers import (
     MUM,
     MUM_AS_TYPED,
+    SOURCE,
     ZOE,
     B,
+    RunningSimulator,
     add_contact,
     call_contact,
+    call_status,
     calls_placed,
     contact_button,
+    entity_id_of,
     reconfigure_contact,
+    state_of,
     try_add_contact,
 )
 
@@ -236,10 +234,7 @@ async def test_every_contact_the_flow_accepts_is_callable_by_name(
     contact of the account (or call_contact must prefer an exact title).
 
     Fix: in ContactSubentryFlow._validate, reject (error ``name_exists``) a
-    name whose ``comparable()`` equals another contact's of this entry.
-
-    Found by a hostile review (round 3, on call_contact, the totals, the call-ended
-    event, the logbook and the Assist tools)."""
+    name whose ``comparable()`` equals another contact's of this entry."""
     assert await try_add_contact(hass, init_integration, name="Zoë", number=ZOE)
     second = await try_add_contact(hass, init_integration, name="Zoe", number=MUM)
     # Refused (name_exists): every contact the flow accepted stays callable.
@@ -270,9 +265,7 @@ async def test_flow_refuses_a_name_with_nothing_to_say(
     call_contact input.
 
     Fix: ``invalid_name`` when ``comparable(name)`` has no letter or digit
-    (and let comparable() drop category Cf characters).
-
-    Found by a hostile review (round 4, on the third round's fixes)."""
+    (and let comparable() drop category Cf characters)."""
     assert not await try_add_contact(hass, init_integration, name=name, number=MUM)
 
 
@@ -287,9 +280,7 @@ async def test_flow_refuses_a_name_differing_only_by_an_invisible_character(
     ``isspace()``). Voice can only ever reach the first.
 
     Fix: drop format characters (``unicodedata.category(c) == "Cf"``) in
-    comparable().
-
-    Found by a hostile review (round 4, on the third round's fixes)."""
+    comparable()."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     assert not await try_add_contact(
         hass, init_integration, name="Mu\u200bm", number=ZOE
@@ -313,7 +304,6 @@ async def test_flow_refuses_compatibility_forms_of_a_name(
     init_integration: MockConfigEntry,
     name: str,
 ) -> None:
-    """Pinned by a hostile review (round 4): an attack that held."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     assert not await try_add_contact(hass, init_integration, name=name, number=ZOE)
 
@@ -323,7 +313,6 @@ async def test_flow_refuses_ligature_forms(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 4): an attack that held."""
     await add_contact(hass, init_integration, name="Jeff", number=MUM)
     assert not await try_add_contact(
         hass, init_integration, name="Je\ufb00", number=ZOE
@@ -337,7 +326,6 @@ async def test_reconfigure_keeps_or_recases_its_own_name_never_anothers(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 4): an attack that held."""
     entry = init_integration
     mum = await add_contact(hass, entry, name="Mum", number=MUM)
     zoe = await add_contact(hass, entry, name="Zoë", number=ZOE)

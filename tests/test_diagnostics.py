@@ -14,8 +14,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from .conftest import DEST, PASSWORD, SOURCE, USERNAME, RunningSimulator, tick
-from .helpers import dial
+from .helpers import DEST, PASSWORD, SOURCE, USERNAME, RunningSimulator, dial, tick
 
 
 async def test_diagnostics(

@@ -22,24 +22,22 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from simulator import core as sim_core
 
-from .conftest import (
-    DEST,
-    RunningSimulator,
-    advance,
-    call_status,
-    entity_id_of,
-    settle,
-    tick,
-)
 from .helpers import (
+    DEST,
     MUM,
+    RunningSimulator,
     add_contact,
+    advance,
     call_contact,
+    call_status,
     commands,
     contact_button,
     dial,
+    entity_id_of,
     restart,
+    settle,
     since,
+    tick,
     until_done,
 )
 

@@ -13,8 +13,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import DEST, RunningSimulator
-from .helpers import commands, dial
+from .helpers import DEST, RunningSimulator, commands, dial
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 

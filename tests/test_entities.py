@@ -23,15 +23,18 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
-from .conftest import (
+from .helpers import (
     DEST,
+    TALKED,
     RunningSimulator,
     call_status,
+    dial,
+    dial_waiting,
     entity_id_of,
+    record_events,
     state_of,
     tick,
 )
-from .helpers import TALKED, dial, dial_waiting, record_events
 
 
 @pytest.mark.parametrize(

@@ -12,17 +12,21 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import RunningSimulator, call_status, entity_id_of, request_times, tick
 from .helpers import (
+    RunningSimulator,
     active,
     answer_105,
     answer_next,
     assert_dials_go_on,
+    call_status,
     dial,
+    entity_id_of,
     fails,
     hang_up,
     record_events,
+    request_times,
     restart,
+    tick,
 )
 
 
@@ -114,9 +118,7 @@ async def test_one_refused_hang_up_with_call_seen_fails_and_keeps_following(
     init_integration: MockConfigEntry,
 ) -> None:
     """hangUp refused once while getStatus shows the call: the action fails,
-    the call stays followed and a second hang_up ends it.
-
-    Pinned by a hostile review (round 2): an attack that held."""
+    the call stays followed and a second hang_up ends it."""
     ha_sim.server.default_scenario = "ringing_forever"
     await dial(hass)
     await tick(hass, freezer)
@@ -137,10 +139,7 @@ async def test_hang_up_refused_for_an_ended_given_up_call_blocks_no_dial(
     says 101 (Failed). A call given up after 5 min of failing polls (so the
     server never said it ended) has ended meanwhile. Every dial sends hangUp
     (101), getStatus shows the session alive with a final code, and the dial
-    fails: no dial succeeds until a reload.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    fails: no dial succeeds until a reload."""
     ha_sim.server.behaviour.hangup_when_idle = 101
     await dial(hass)  # "answered": ends with 30 at 39 s
     ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")

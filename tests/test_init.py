@@ -13,8 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import DEST, RunningSimulator, advance, tick
-from .helpers import commands, since
+from .helpers import DEST, RunningSimulator, advance, commands, since, tick
 
 
 async def test_setup_probes_once_and_places_no_call(

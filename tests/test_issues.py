@@ -10,8 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import PASSWORD, RunningSimulator, tick
-from .helpers import dial
+from .helpers import PASSWORD, RunningSimulator, dial, tick
 
 
 def funds_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:

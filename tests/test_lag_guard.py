@@ -17,19 +17,24 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.connectcall.const import EVENT_CALL_ENDED
 from simulator.core import command_of
 
-from .conftest import DEST, RunningSimulator, call_status, entity_id_of, state_of, tick
 from .helpers import (
+    DEST,
     TALKED,
     B,
+    RunningSimulator,
     active,
+    call_status,
     dial,
     ended,
+    entity_id_of,
     fails,
     hang_up,
     record_events,
     restart,
     run,
     since,
+    state_of,
+    tick,
     totals,
 )
 
@@ -93,9 +98,7 @@ async def test_stale_final_after_a_new_dial_is_not_the_new_calls_end(
     init_integration: MockConfigEntry,
 ) -> None:
     """The server shows the previous call's 30 for 2 s after connect: the new
-    call is not announced as ended by it; each call announced once.
-
-    Pinned by a hostile review (round 3): an attack that held."""
+    call is not announced as ended by it; each call announced once."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await run(hass, freezer, 45)
@@ -121,10 +124,7 @@ async def test_refused_hang_up_with_a_stale_final_status_is_not_taken_as_done(
     5 s (getStatus still says A's 30, hangUp acts on A: 101). The user hangs
     up B at once: refusal + final status is taken as done, the tracker marks
     B hung up, so the stale 30 becomes B's outcome (server_final). B rings on,
-    unfollowed, and a second hang_up is a no-op.
-
-    Found by a hostile review (round 2, on the first round's fixes): this failed
-    then, as described; the test pins the fix."""
+    unfollowed, and a second hang_up is a no-op."""
     ha_sim.server.scenarios = {B: "ringing_forever"}
     await dial(hass)
     for _ in range(40):
@@ -153,9 +153,7 @@ async def test_hang_up_accepted_by_a_lagging_server_ends_the_new_call(
 ) -> None:
     """Control for
     test_refused_hang_up_with_a_stale_final_status_is_not_taken_as_done: the
-    lagging server accepts hangUp (100). B is hung up at the server.
-
-    Pinned by a hostile review (round 2): an attack that held."""
+    lagging server accepts hangUp (100). B is hung up at the server."""
     ha_sim.server.scenarios = {B: "ringing_forever"}
     await dial(hass)
     for _ in range(40):
@@ -185,9 +183,7 @@ async def test_restart_in_the_stale_window_right_after_a_dial_keeps_the_call(
 
     Fix: in ``SessionKeeper.resume``, with a stored call dialled less than
     LAG_GUARD ago (and not progressed), do not take a final code as the end:
-    follow the call (its polls decide).
-
-    Found by a hostile review (round 4, on the third round's fixes)."""
+    follow the call (its polls decide)."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     ha_sim.server.behaviour.stale_status_seconds = 2
     await dial(hass)

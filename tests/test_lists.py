@@ -14,8 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import RunningSimulator, settle, tick
-from .helpers import commands, dial, dial_waiting
+from .helpers import RunningSimulator, commands, dial, dial_waiting, settle, tick
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 

@@ -22,32 +22,30 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from custom_components.connectcall.llm import async_get_tools
 
-from .conftest import (
-    DEST,
-    RunningSimulator,
-    add_second_account,
-    entity_id_of,
-    settle,
-    tick,
-)
 from .helpers import (
     CALL,
+    DEST,
     HANG_UP,
     LLM_CONTEXT,
     MUM,
     STATUS,
     ZOE,
+    RunningSimulator,
     add_contact,
+    add_second_account,
     button_of,
     call_contact,
     contact_button,
     dial,
+    entity_id_of,
     expose,
     never_two_at_once,
     our_tools,
     reconfigure_contact,
     run,
     set_aliases,
+    settle,
+    tick,
     use,
 )
 
@@ -356,9 +354,7 @@ async def test_call_tool_twice_at_once_never_rings_two(
 ) -> None:
     """Two agents (or a retrying model) call two contacts concurrently: the
     second dial hangs up the first (the contract's rule), never two calls up
-    at the server; both tools return an outcome and no digit.
-
-    Pinned by a hostile review (round 3): an attack that held."""
+    at the server; both tools return an outcome and no digit."""
     entry = init_integration
     await add_contact(hass, entry, name="Mum", number=MUM)
     await add_contact(hass, entry, name="Tante Zoë", number=ZOE)
@@ -408,9 +404,7 @@ async def test_status_tool_names_no_contact_after_a_rename_mid_call(
     her by number.
 
     Fix: check callability by the contact's number (or subentry id kept in
-    the tracker), and name it by its current title.
-
-    Found by a hostile review (round 4, on the third round's fixes)."""
+    the tracker), and name it by its current title."""
     entry = init_integration
     await add_contact(hass, entry, name="Mum", number=MUM)
     await llm_ready(hass)
@@ -438,9 +432,7 @@ async def test_status_tool_never_names_a_hidden_contact_sharing_the_number(
     init_integration: MockConfigEntry,
 ) -> None:
     """A plain dial of a number two contacts share: the first one added is
-    the call's name; not exposed, it is not named (no fallback that leaks).
-
-    Pinned by a hostile review (round 4): an attack that held."""
+    the call's name; not exposed, it is not named (no fallback that leaks)."""
     entry = init_integration
     await add_contact(hass, entry, name="Geheim", number=MUM)
     await add_contact(hass, entry, name="Mum", number=MUM)

@@ -20,8 +20,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.connectcall.const import DOMAIN, EVENT_CALL_ENDED
 from custom_components.connectcall.logbook import describe as describe_line, talk_time
 
-from .conftest import DEST, RunningSimulator, entity_id_of, tick
-from .helpers import MUM, add_contact, dial
+from .helpers import DEST, MUM, RunningSimulator, add_contact, dial, entity_id_of, tick
 
 
 @pytest.fixture(autouse=True)
@@ -193,9 +192,7 @@ async def test_logbook_line_survives_odd_events_and_a_language_switch(
     data: dict[str, Any],
 ) -> None:
     """Hand-fired or odd events, and a language set after start-up (its
-    texts never loaded): a line, never an exception in the Activity panel.
-
-    Pinned by a hostile review (round 3): an attack that held."""
+    texts never loaded): a line, never an exception in the Activity panel."""
     for language in ("en", "de", "nl"):
         hass.config.language = language
         line = describe_line(hass, data)

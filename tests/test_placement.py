@@ -15,26 +15,24 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import (
+from .helpers import (
     DEST,
+    B,
+    C,
     RunningSimulator,
+    active,
     advance,
     assert_quiet,
     call_status,
-    settle,
-    tick,
-)
-from .helpers import (
-    B,
-    C,
-    active,
     calls_placed,
     commands,
     dial,
     fails,
     hang_up,
     hung_up_at_server,
+    settle,
     since,
+    tick,
     until_done,
 )
 
@@ -118,9 +116,7 @@ async def test_uncertain_connect_and_500_status_hang_up_the_placed_call(
     init_integration: MockConfigEntry,
 ) -> None:
     """connect acted on, answer dropped; getStatus answers one 500 page: the
-    session is closed with hangUp first, so the placed call does not ring on.
-
-    Pinned by a hostile review (round 1): an attack that held."""
+    session is closed with hangUp first, so the placed call does not ring on."""
     await dial(hass)
     await hang_up(hass)
     start = ha_sim.server.count()
@@ -240,9 +236,7 @@ async def test_dial_during_a_late_login_hangs_up_the_call_it_placed(
     init_integration: MockConfigEntry,
 ) -> None:
     """A second dial while the first one's login is in flight: it waits,
-    hangs up the call the login placed, then connects. Two calls, one up.
-
-    Pinned by a hostile review (round 1): an attack that held."""
+    hangs up the call the login placed, then connects. Two calls, one up."""
     ha_sim.sim.delay = 2
     ha_sim.sim.add_fault("late", command="login")
     first = asyncio.ensure_future(dial(hass))
@@ -269,7 +263,6 @@ async def test_action_during_a_late_login_reaches_the_placed_call(
     init_integration: MockConfigEntry,
     action: str,
 ) -> None:
-    """Pinned by a hostile review (round 1): an attack that held."""
     ha_sim.sim.delay = 3
     ha_sim.sim.add_fault("late", command="login")
     dialling = asyncio.ensure_future(dial(hass))
@@ -318,10 +311,7 @@ async def test_ring_timeout_hang_up_queued_behind_a_dial_spares_the_new_call(
     """Call A (ring_timeout 5 s) rings; at 4 s a new dial's hangUp of A is in
     flight when A's 5 s poll decides "hang up at the bound" and queues on the
     lock. The new dial connects B; the queued poll then sends hangUp for the
-    session, which now holds B: the new call is killed at once.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    session, which now holds B: the new call is killed at once."""
     ha_sim.server.default_scenario = "ringing_forever"
     await dial(hass, ring_timeout=5)
     for _ in range(4):
@@ -375,9 +365,7 @@ async def test_waiting_list_cancelled_mid_connect_places_no_more(
     init_integration: MockConfigEntry,
 ) -> None:
     """A wait=true list; A is busy; the caller is cancelled while B's connect
-    is in flight: B is recorded and followed, C is never dialled.
-
-    Pinned by a hostile review (round 1): an attack that held."""
+    is in flight: B is recorded and followed, C is never dialled."""
     ha_sim.server.scenarios = {DEST: "busy"}
     ha_sim.server.default_scenario = "ringing_forever"
     waiting = asyncio.ensure_future(dial(hass, destination=[DEST, B, C], wait=True))

@@ -18,15 +18,18 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
-from .conftest import (
+from .helpers import (
     RunningSimulator,
     advance,
+    answer_105,
+    dial,
     hang_up_offset,
+    left_session,
     request_times,
+    restart,
     settle,
     tick,
 )
-from .helpers import answer_105, dial, left_session, restart
 
 
 async def run_for(
@@ -215,9 +218,6 @@ async def test_a_change_of_pace_never_sends_two_requests_at_once(
     assert max(in_flight) == 1
     assert request_times(ha_sim, "hangUp") == [24]  # once, after the slow answer
     assert server.active_call() is None
-
-
-# Found by a hostile review of the cadence: each failed before its fix.
 
 
 async def test_a_poll_keeps_its_distance_from_the_keepers_own_status_check(

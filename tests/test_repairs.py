@@ -30,7 +30,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.connectcall.const import DOMAIN
 from simulator import ConnectCallServer, Simulator, create_app
 
-from .conftest import (
+from .helpers import (
     DEST,
     PASSWORD,
     USERNAME,

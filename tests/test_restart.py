@@ -5,42 +5,47 @@ ended the safe way once no call needs it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import (
-    DEST,
-    RunningSimulator,
-    advance,
-    assert_quiet,
-    call_status,
-    entity_id_of,
-    settle,
-    state_of,
-    tick,
-)
 from .helpers import (
+    DEST,
     B,
+    C,
+    RunningSimulator,
     active,
+    advance,
     answer_next,
     assert_hang_up_ends_it,
+    assert_quiet,
+    call_status,
     calls_placed,
+    check,
     commands,
     dial,
+    entity_id_of,
     fails,
     hang_up,
     left_session,
+    ran,
     record_events,
     restart,
+    run,
+    set_up_automations,
+    settle,
     since,
+    state_of,
+    tick,
     until_done,
 )
 
@@ -124,10 +129,7 @@ async def test_restart_in_a_single_session_account_keeps_the_call(
     """A server whose bare login opens a session (probe "login") and whose
     logins end the account's older sessions (single_session; the page says
     neither). A restart mid-call must leave the call alone, but setup's
-    credential probe logs in first and so ends the session holding it.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    credential probe logs in first and so ends the session holding it."""
     await dial(hass)
     await tick(hass, freezer)
     ha_sim.server.behaviour.probe = "login"
@@ -148,10 +150,7 @@ async def test_restart_with_one_500_on_status_keeps_the_live_call(
     """Restart mid-call; the one getStatus at setup gets a single transient
     HTTP 500 page. resume() reads any error page as a dead GUID: it sends
     hangUp + end, ending a conversation a restart must leave alone (and with
-    500s on those too, forgets a live call).
-
-    Found by a hostile review (round 2, on the first round's fixes): this failed
-    then, as described; the test pins the fix."""
+    500s on those too, forgets a live call)."""
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass)
     await tick(hass, freezer)
@@ -172,10 +171,7 @@ async def test_resume_with_one_lost_code_keeps_the_live_call(
 ) -> None:
     """Restart mid-call; the getStatus at setup answers 101 once. Not a loss
     until a second getStatus confirms it: the call is followed and can be
-    hung up.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    hung up."""
     await dial(hass)
     await tick(hass, freezer)
     await hass.config_entries.async_unload(init_integration.entry_id)
@@ -199,7 +195,6 @@ async def test_resumed_session_answering_105_is_followed_and_hung_up(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 1): an attack that held."""
     await dial(hass)
     await tick(hass, freezer)
     await hass.config_entries.async_unload(init_integration.entry_id)
@@ -223,9 +218,7 @@ async def test_resume_after_password_change_reauths_at_next_login(
 ) -> None:
     """Restart mid-call after the password changed: the live session is
     followed (no probe); once it is gone, the next dial's login gets 102,
-    reauth starts, and no call is placed.
-
-    Pinned by a hostile review (round 2): an attack that held."""
+    reauth starts, and no call is placed."""
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass)
     await tick(hass, freezer)
@@ -332,10 +325,7 @@ async def test_reload_with_a_dead_guid_answering_http_500_loads(
 ) -> None:
     """Stopped mid-call (GUID kept); the server restarted meanwhile and
     answers the stale GUID with HTTP 500. Setup's one getStatus "gets no
-    answer", so setup is retried, with the same GUID, for ever.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    answer", so setup is retried, with the same GUID, for ever."""
     await dial(hass)
     await tick(hass, freezer)
     await hass.config_entries.async_unload(init_integration.entry_id)
@@ -432,9 +422,7 @@ async def test_stop_during_a_late_placement_keeps_the_call(
     command: str,
 ) -> None:
     """Home Assistant stops while login/connect is in flight: the stop waits
-    for it, stores the GUID with the call, and the next start follows it.
-
-    Pinned by a hostile review (round 1): an attack that held."""
+    for it, stores the GUID with the call, and the next start follows it."""
     if command == "connect":
         await dial(hass)
         await hang_up(hass)
@@ -462,7 +450,6 @@ async def test_reload_during_a_late_connect_resumes_the_call(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 1): an attack that held."""
     await dial(hass)
     await hang_up(hass)
     ha_sim.sim.delay = 3
@@ -522,10 +509,7 @@ async def test_waiting_dial_ends_at_a_reload_and_leaves_the_answered_call(
 ) -> None:
     """A dial with wait=true is running when the entry reloads. The new run
     resumes the call; the old run's waiter must not run out its 125 s bound
-    and hang up the conversation: it ends at the unload, saying so.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    and hang up the conversation: it ends at the unload, saying so."""
     ha_sim.server.default_scenario = "answered_long"
     waiting = asyncio.ensure_future(fails(dial(hass, wait=True)))
     await settle(hass)
@@ -555,9 +539,7 @@ async def test_background_list_ring_timeout_survives_a_reload(
     init_integration: MockConfigEntry,
 ) -> None:
     """A wait=false list; reload while its first number rings: the new run
-    enforces that number's ring bound (hangs it up), places nothing more.
-
-    Pinned by a hostile review (round 2): an attack that held."""
+    enforces that number's ring bound (hangs it up), places nothing more."""
     ha_sim.server.default_scenario = "ringing_forever"
     await dial(hass, destination=[DEST, B], ring_timeout=10)
     for _ in range(3):
@@ -629,3 +611,193 @@ async def test_removing_entry_mid_call_hangs_up_then_ends(
     assert ha_sim.server.active_call() is None
     assert ha_sim.server.sessions == {}
     assert f"{DOMAIN}.{init_integration.entry_id}" not in hass_storage
+
+
+# A call that ended while Home Assistant was stopped (or reloading):
+# ``call_ended`` fires once, with what can be known, when it can be acted on.
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Automations write the default blueprints into the config dir."""
+    return hass_tmp_config_dir
+
+
+MISSED = ["busy", "no_answer", "rejected", "canceled", "failed"]
+
+
+def ended_trigger(**extra: Any) -> dict[str, Any]:
+    return {"triggers": [{"trigger": "connectcall.call_ended", **extra}]}
+
+
+async def _stop_mid_call_then_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: MockConfigEntry,
+    seconds: float,
+    *,
+    expire: RunningSimulator | None = None,
+) -> None:
+    """Unload while the call rings; ``seconds`` pass; set up again."""
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await advance(hass, freezer, seconds)
+    if expire is not None:
+        expire.server.expire_sessions()
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_call_answered_and_ended_while_stopped_is_no_missed_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Stopped while it rang; answered at 8 s, talked, ended at 39 s (code 30,
+    the server's end of every answered call). ``found_over`` reads 30 without
+    a recorded answer as "canceled" ("hung up before it was answered"): the
+    README's own missed-call automation tells the user Mum did not answer,
+    and last_call_outcome says so too, for a call she talked 30 s in."""
+    runs = await set_up_automations(
+        hass,
+        {
+            "missed": ended_trigger(options={"outcome": MISSED}),
+            "any": ended_trigger(),
+            "last missed": {
+                "conditions": [
+                    {
+                        "condition": "connectcall.last_call_outcome",
+                        "options": {"outcome": MISSED},
+                    }
+                ]
+            },
+        },
+    )
+    await dial(hass)
+    await tick(hass, freezer)  # ringing: nothing answered yet
+    await _stop_mid_call_then_start(hass, freezer, init_integration, 60)
+    assert calls_placed(ha_sim) == [DEST]
+    assert ha_sim.server.calls[-1].status(ha_sim.server.clock()) == 30
+    assert len(ran(runs, "any")) == 1  # its end is told once, as documented
+    assert ran(runs, "missed") == [], ran(runs, "missed")
+    assert not await check(hass, runs, "last missed")
+
+
+async def test_a_call_whose_session_was_lost_while_stopped_still_ends_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """call_started fired; the server dropped the session (and its call)
+    while Home Assistant was stopped. A running Home Assistant fires
+    call_ended for a call whose session is lost (outcome failed/ended); at
+    start-up the same loss is found and nothing fires: call_ended never comes
+    for a call that call_started announced, and last_call_outcome keeps the
+    call before's."""
+    runs = await set_up_automations(
+        hass,
+        {
+            "started": {"triggers": [{"trigger": "connectcall.call_started"}]},
+            "ended": ended_trigger(),
+        },
+    )
+    await dial(hass)
+    await tick(hass, freezer)
+    await _stop_mid_call_then_start(hass, freezer, init_integration, 60, expire=ha_sim)
+    await run(hass, freezer, 5)
+    assert len(ran(runs, "started")) == 1
+    assert len(ran(runs, "ended")) == 1, "call_ended never fired for the call"
+
+
+async def test_a_call_found_over_at_a_reload_can_be_acted_on(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reload (or a setup retry after the start) tells call_ended "at
+    once": from inside the entry's setup, before the account is loaded. An
+    automation that reacts with a Connect Call action ("Mum was busy: call
+    Dad") then fails with "not loaded" and nobody is called."""
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                {
+                    "alias": "call the next one",
+                    "triggers": [
+                        {
+                            "trigger": "connectcall.call_ended",
+                            "options": {"outcome": ["busy"]},
+                        }
+                    ],
+                    "actions": [
+                        {
+                            "action": "connectcall.dial",
+                            "data": {"destination": C},
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    ha_sim.server.scenarios = {B: "busy"}
+    await dial(hass, destination=B)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await advance(hass, freezer, 10)  # busy at the server meanwhile
+    with caplog.at_level(logging.ERROR):
+        await hass.config_entries.async_setup(init_integration.entry_id)
+        await hass.async_block_till_done()
+        await run(hass, freezer, 2)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert calls_placed(ha_sim) == [B, C], errors
+
+
+@pytest.mark.parametrize("announced", [True, False])
+async def test_a_call_announced_before_a_crash_is_not_announced_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    announced: bool,
+) -> None:
+    """Home Assistant stopped without unloading (a crash, a power cut): the
+    store holds the call as last written. Found over at start-up, its end is
+    told once: not again if the run before had told it already."""
+    guid = left_session(ha_sim, DEST)
+    ha_sim.server.scenarios = {}
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    call = {
+        "call_id": 1,
+        "destination": DEST,
+        "contact": None,
+        "dialled": ha_sim.server.clock(),
+        "progressed": True,
+        "lingering": None,
+        "answered": None,
+        "ring_timeout": None,
+        "max_duration": None,
+        "counted": True,
+        "reported": announced,
+        "answer_reported": False,
+    }
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {"guid": guid, "call": call},
+    }
+    runs = await set_up_automations(hass, {"ended": ended_trigger()})
+    await advance(hass, freezer, 60)  # the call rings out at the server
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await run(hass, freezer, 2)
+    assert len(ran(runs, "ended")) == (0 if announced else 1)

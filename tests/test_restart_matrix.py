@@ -24,16 +24,20 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import DEST, RunningSimulator, advance, settle, tick
 from .helpers import (
+    DEST,
     B,
     C,
+    RunningSimulator,
+    advance,
     calls_placed,
     dial,
     hang_up,
     ran,
     run,
     set_up_automations,
+    settle,
+    tick,
     totals,
     until_done,
 )

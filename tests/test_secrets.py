@@ -19,8 +19,22 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import DEST, PASSWORD, USERNAME, RunningSimulator, assert_quiet, tick
-from .helpers import MUM, B, add_contact, call_contact, dial, dial_waiting, restart, run
+from .helpers import (
+    DEST,
+    MUM,
+    PASSWORD,
+    USERNAME,
+    B,
+    RunningSimulator,
+    add_contact,
+    assert_quiet,
+    call_contact,
+    dial,
+    dial_waiting,
+    restart,
+    run,
+    tick,
+)
 
 
 async def test_no_secret_anywhere(
@@ -163,9 +177,7 @@ async def test_no_number_in_the_integrations_logs(
 ) -> None:
     """Debug level, a bad day (dropped connect, failing polls, a restart mid
     call, a refused contact): the integration's own log lines carry no
-    phone number (Home Assistant core's bus debug lines are its own).
-
-    Pinned by a hostile review (round 3): an attack that held."""
+    phone number (Home Assistant core's bus debug lines are its own)."""
     caplog.set_level(logging.DEBUG, logger="custom_components.connectcall")
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await call_contact(hass, contact="Mum")

@@ -15,18 +15,20 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import (
+from .helpers import (
     DEST,
     SOURCE,
     RunningSimulator,
     add_second_account,
     assert_quiet,
     call_status,
+    commands,
+    dial,
+    dial_waiting,
     hang_up_offset,
     settle,
     tick,
 )
-from .helpers import commands, dial, dial_waiting
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 

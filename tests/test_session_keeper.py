@@ -25,7 +25,7 @@ from custom_components.connectcall.session import (
     SessionLostError,
 )
 
-from .conftest import PASSWORD, USERNAME, FakeClock, RunningSimulator
+from .helpers import PASSWORD, USERNAME, FakeClock, RunningSimulator
 
 A, B = "0611111111", "0622222222"
 SRC = "0201234567"

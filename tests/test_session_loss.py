@@ -15,13 +15,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from simulator.core import HTTP_500, command_of
 
-from .conftest import DEST, RunningSimulator, assert_quiet, call_status, tick
 from .helpers import (
+    DEST,
     B,
     C,
+    RunningSimulator,
     active,
     answer_next,
     assert_dials_go_on,
+    assert_quiet,
+    call_status,
     calls_placed,
     commands,
     dial,
@@ -29,6 +32,7 @@ from .helpers import (
     hang_up,
     hung_up_at_server,
     since,
+    tick,
 )
 
 
@@ -226,10 +230,7 @@ async def test_uncertain_connect_then_one_lost_code_keeps_the_call(
     answers 104 once (the same transient answer a live call's poll survives
     in test_one_lost_code_mid_call_is_not_a_loss). One lost code is not a
     confirmed loss: a second getStatus shows the session alive, and the call
-    is followed.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    is followed."""
     await dial(hass)
     await hang_up(hass)
     start = ha_sim.server.count()
@@ -256,10 +257,7 @@ async def test_uncertain_connect_then_network_blip_keeps_the_call(
     """connect acted on, then the connection drops for every request that
     follows it (getStatus, hangUp, end, each also re-sent), on a server
     whose `end` leaves a call up (the page does not say). Nothing reached
-    the server, so the GUID is kept and the call followed as placed.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    the server, so the GUID is kept and the call followed as placed."""
     ha_sim.server.behaviour.end_hangs_up = False
     await dial(hass)
     await hang_up(hass)
@@ -285,7 +283,6 @@ async def test_500_status_right_after_connect_keeps_following(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 1): an attack that held."""
     await dial(hass)
     await hang_up(hass)
     ha_sim.sim.add_fault("http_500", 2, command="getStatus")
@@ -304,7 +301,6 @@ async def test_session_expiring_between_hang_up_and_connect_logs_in_once(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Pinned by a hostile review (round 1): an attack that held."""
     await dial(hass)
     await tick(hass, freezer)
     server = ha_sim.server
@@ -340,10 +336,7 @@ async def test_dead_guid_answering_http_500_is_closed_and_dials_go_on(
     """The server restarts mid-call and answers the stale GUID with HTTP 500
     pages (the simulator's own expired_guid_http_500). The call is given up
     after 5 min; a later hangUp gets a 500 and so does getStatus: the
-    session is closed the safe way, and end_session and dials go on.
-
-    Found by a hostile review (round 1, on the first version of the session keeper):
-    this failed then, as described; the test pins the fix."""
+    session is closed the safe way, and end_session and dials go on."""
     await dial(hass)
     await tick(hass, freezer)
     ha_sim.server.behaviour.expired_guid_http_500 = True
@@ -366,10 +359,7 @@ async def test_live_call_given_up_in_an_overload_is_not_forgotten(
     overload, not a dead GUID): A is given up. The next dial's hangUp and
     getStatus get 500, so _end_call_locked closes the session "the safe way"
     (hangUp 500, end 500: nothing acted on) and forgets A's GUID. The server
-    recovers as the login arrives: B rings while A talks on, lost.
-
-    Found by a hostile review (round 2, on the first round's fixes): this failed
-    then, as described; the test pins the fix."""
+    recovers as the login arrives: B rings while A talks on, lost."""
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass)
     await tick(hass, freezer)
@@ -398,9 +388,7 @@ async def test_kept_session_then_500_for_the_guid_unblocks_within_give_up(
     """connect acted on, nothing after it reached the server: the session is
     kept and B followed. The server restarts and answers the GUID with 500
     pages: dials fail while B is followed, then (given up after 5 min) the
-    next dial closes the session and logs in. Bounded, not stuck.
-
-    Pinned by a hostile review (round 2): an attack that held."""
+    next dial closes the session and logs in. Bounded, not stuck."""
     await dial(hass)
     await hang_up(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
@@ -424,9 +412,7 @@ async def test_kept_session_then_104_for_the_guid_logs_in(
     init_integration: MockConfigEntry,
 ) -> None:
     """As above, the server then answers the GUID 104: the next dial's
-    hangUp (104) plus one getStatus (104) confirm the loss, one login.
-
-    Pinned by a hostile review (round 2): an attack that held."""
+    hangUp (104) plus one getStatus (104) confirm the loss, one login."""
     await dial(hass)
     await hang_up(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")

@@ -15,7 +15,7 @@ from yarl import URL
 from simulator import SCENARIOS, ConnectCallServer, Simulator
 from simulator.__main__ import build
 
-from .conftest import DEST, PASSWORD, SOURCE, USERNAME, FakeClock, RunningSimulator
+from .helpers import DEST, PASSWORD, SOURCE, USERNAME, FakeClock, RunningSimulator
 
 
 async def _get(http: ClientSession, url: str, **query: str) -> str:

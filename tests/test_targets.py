@@ -12,10 +12,11 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import RunningSimulator, add_second_account
 from .helpers import (
     MUM,
+    RunningSimulator,
     add_contact,
+    add_second_account,
     check,
     device_of,
     dial,

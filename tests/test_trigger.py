@@ -25,31 +25,29 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.connectcall.const import EVENT_CALL_ENDED
 
-from .conftest import (
-    DEST,
-    RunningSimulator,
-    add_second_account,
-    advance,
-    entity_id_of,
-    tick,
-)
 from .helpers import (
+    DEST,
     MUM,
     MUM_AS_TYPED,
     TALKED,
     B,
     C,
+    RunningSimulator,
     add_contact,
+    add_second_account,
+    advance,
     call_contact,
     calls_placed,
     device_of,
     dial,
     dial_waiting,
+    entity_id_of,
     hang_up,
     ran,
     restart,
     run,
     set_up_automations,
+    tick,
 )
 
 
@@ -494,8 +492,8 @@ async def test_an_entity_target_stands_for_its_device(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The editor's target picker offers entities next to devices: the
-    account's Call event entity picks the account's calls. (Accepted and
-    then never firing was found by the hostile review.)"""
+    account's Call event entity picks the account's calls (a target that is
+    accepted but never fires would fail silently)."""
     call_entity = entity_id_of(hass, init_integration, "event", "call")
     with caplog.at_level(logging.ERROR):
         runs = await set_up_automations(

@@ -19,8 +19,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.const import DOMAIN
 from custom_components.connectcall.issues import ISSUE_OUTCOME_RENAMED
 
-from .conftest import DEST, RunningSimulator
-from .helpers import B, check, dial, ran, run, set_up_automations
+from .helpers import (
+    DEST,
+    B,
+    RunningSimulator,
+    check,
+    dial,
+    ran,
+    run,
+    set_up_automations,
+)
 
 
 @pytest.fixture

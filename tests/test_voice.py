@@ -13,14 +13,16 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import SOURCE, RunningSimulator, second_account
 from .helpers import (
     BLUEPRINTS,
     MUM,
     MUM_AS_TYPED,
+    SOURCE,
+    RunningSimulator,
     add_contact,
     dial,
     run_clock,
+    second_account,
     set_aliases,
 )
 

@@ -1,4 +1,4 @@
-"""The tests' own helpers (conftest.py, helpers.py): they wait for conditions
+"""The tests' own helpers (helpers.py): they wait for conditions
 and say so instead of hanging."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .conftest import RunningSimulator, settle
-from .helpers import dial, hang_up, until_done
+from .helpers import RunningSimulator, dial, hang_up, settle, until_done
 
 
 async def test_settle_waits_for_answers_and_is_bounded(

@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import DEST, RunningSimulator, assert_quiet, settle, tick
+from .helpers import DEST, RunningSimulator, assert_quiet, settle, tick
 
 RING_TIMEOUT = 10
 RINGING = {26, 27, 28}  # alerting or source connected: the call is up

@@ -19,17 +19,17 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import (
+from .helpers import (
     USERNAME,
     RunningSimulator,
     assert_quiet,
     call_status,
+    dial,
     entity_id_of,
     settle,
     state_of,
     tick,
 )
-from .helpers import dial
 
 OURS = "custom_components.connectcall"
 

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import DEST, RunningSimulator, call_status
+from .helpers import DEST, RunningSimulator, call_status
 
 # No answer at all: cut before the server saw it, cut after it acted, reset
 # after it acted.

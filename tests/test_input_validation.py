@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.api import InvalidNumberError, normalize_number
 from custom_components.connectcall.const import DOMAIN
 
-from .conftest import SOURCE, RunningSimulator
+from .helpers import SOURCE, RunningSimulator
 
 HOSTILE = st.one_of(
     st.text(max_size=40),
