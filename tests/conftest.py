@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 import os
+from pathlib import Path
 import time
 
 from aiohttp import ClientSession
@@ -12,6 +13,7 @@ from hypothesis import settings
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    get_test_config_dir,
 )
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
@@ -26,6 +28,17 @@ from .helpers import PASSWORD, SOURCE, USERNAME, FakeClock, RunningSimulator, se
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("thorough", max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _shared_config_untouched() -> Iterator[None]:
+    """A test that sets up automations in the shared test config dir writes
+    Home Assistant's default blueprints there, for every later test: it
+    must use a temporary one (override ``hass_config_dir``)."""
+    written = Path(get_test_config_dir()) / "blueprints"
+    before = written.exists()
+    yield
+    assert before or not written.exists(), "use a temporary hass_config_dir"
 
 
 @pytest.fixture(autouse=True)

@@ -90,7 +90,7 @@ async def serve(
     return runner, f"{scheme}://127.0.0.1:{port}/api/"
 
 
-async def settle(hass: HomeAssistant) -> None:
+async def drain(hass: HomeAssistant) -> None:
     """Let requests in flight finish before time moves on.
 
     block_till_done waits for tracked tasks only; a waiting `dial` runs in
@@ -109,7 +109,7 @@ async def settle(hass: HomeAssistant) -> None:
         quiet = quiet + 1 if not connector._acquired else 0
         if quiet >= 3:
             return
-    raise AssertionError("settle: a request is still in flight")
+    raise AssertionError("drain: a request is still in flight")
 
 
 async def tick(
@@ -122,7 +122,7 @@ async def tick(
     """
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed_exact(hass)
-    await settle(hass)
+    await drain(hass)
 
 
 async def advance(
@@ -288,7 +288,7 @@ async def dial_waiting(
     """Dial with wait=true while the clock runs, until the action returns."""
     # Not a tracked task: block_till_done must not wait for it.
     task = asyncio.create_task(dial(hass, wait=True, **data))
-    await settle(hass)
+    await drain(hass)
     for _ in range(seconds):
         await tick(hass, freezer)
         if task.done():

@@ -31,7 +31,9 @@ from .helpers import (
 @pytest.fixture
 def hass_config_dir(hass_tmp_config_dir: str) -> str:
     """A real config dir, so blueprints load from files."""
-    shutil.copytree(BLUEPRINTS, Path(hass_tmp_config_dir) / "blueprints")
+    shutil.copytree(
+        BLUEPRINTS, Path(hass_tmp_config_dir) / "blueprints", dirs_exist_ok=True
+    )
     return hass_tmp_config_dir
 
 
@@ -213,7 +215,7 @@ async def test_doorbell_press_during_a_call_never_cuts_it(
 
 def _cut_off(init_integration: MockConfigEntry) -> None:
     """Nothing listens where the API is any more."""
-    init_integration.runtime_data.client._endpoint = "http://127.0.0.1:9/x"
+    init_integration.runtime_data.keeper.client._endpoint = "http://127.0.0.1:9/x"
 
 
 @pytest.mark.parametrize(
@@ -269,7 +271,7 @@ async def test_doorbell_not_placed_actions_may_use_call(
     """The inputs' actions may use `call`: rendered only when they run
     (never as variables at the trigger, before the dial answered)."""
     if server_down:
-        init_integration.runtime_data.client._endpoint = "http://127.0.0.1:9/x"
+        init_integration.runtime_data.keeper.client._endpoint = "http://127.0.0.1:9/x"
     not_placed = async_capture_events(hass, "not_placed")
     hass.states.async_set("binary_sensor.doorbell", "off")
     assert await async_setup_component(

@@ -10,7 +10,7 @@ from custom_components.connectcall.cadence import BACK_OFF_MAX, FLOOR, Cadence
 
 
 @pytest.mark.parametrize(
-    ("interval", "fast", "slow", "settle"),
+    ("interval", "fast", "slow", "quick_after_change"),
     [
         (1, 0.5, 3, 2),
         (2, 1, 6, 4),
@@ -20,10 +20,14 @@ from custom_components.connectcall.cadence import BACK_OFF_MAX, FLOOR, Cadence
     ],
 )
 def test_the_option_scales_both_paces(
-    interval: float, fast: float, slow: float, settle: float
+    interval: float, fast: float, slow: float, quick_after_change: float
 ) -> None:
     cadence = Cadence(interval)
-    assert (cadence.fast, cadence.slow, cadence.settle) == (fast, slow, settle)
+    assert (cadence.fast, cadence.slow, cadence.quick_after_change) == (
+        fast,
+        slow,
+        quick_after_change,
+    )
 
 
 def test_fast_never_under_the_floor() -> None:
@@ -36,7 +40,7 @@ def test_fast_while_a_change_is_due() -> None:
     assert cadence.next_poll(polled=100, changed=0, busy=True, failures=0) == 100.5
 
 
-def test_fast_for_the_settle_time_after_a_change_then_slow() -> None:
+def test_fast_for_a_while_after_a_change_then_slow() -> None:
     cadence = Cadence(1)
     polls = [10.0]  # the poll that saw the change
     while len(polls) < 8:

@@ -36,11 +36,11 @@ from .helpers import (
     call_contact,
     calls_placed,
     commands,
+    drain,
     ended,
     run,
     second_account,
     set_aliases,
-    settle,
     tick,
     totals,
 )
@@ -51,7 +51,7 @@ async def call_waiting(
 ) -> dict[str, Any]:
     """call_contact with wait=true while the clock runs, until it returns."""
     task = asyncio.create_task(call_contact(hass, wait=True, **data))
-    await settle(hass)
+    await drain(hass)
     for _ in range(200):
         await tick(hass, freezer)
         if task.done():
@@ -234,7 +234,7 @@ async def test_a_name_in_two_accounts_is_ambiguous(
     contacts: MockConfigEntry,
 ) -> None:
     """Names are unique per account; across accounts call_contact says
-    ambiguous (the contract), sends nothing, and a config_entry_id settles it."""
+    ambiguous (the contract), sends nothing, and a config_entry_id decides it."""
     other = await add_second_account(hass, ha_sim, contacts)
     await add_contact(hass, other, name="mum", number="0644445555")
     start = ha_sim.server.count()
@@ -248,7 +248,7 @@ async def test_a_name_in_two_accounts_is_ambiguous(
     assert "0644445555" not in message
     assert "6111" not in message
     assert placed(ha_sim) == []
-    # Naming the account settles it.
+    # Naming the account decides it.
     await call_contact(hass, contact="Mum", config_entry_id=other.entry_id)
     assert placed(ha_sim) == [("0201234567", "0644445555", 1)]
 
@@ -485,7 +485,7 @@ async def test_cancelled_waiting_call_contact_leaves_the_call(
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     task = asyncio.create_task(call_contact(hass, contact="Mum", wait=True))
-    await settle(hass)
+    await drain(hass)
     await run(hass, freezer, 3)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

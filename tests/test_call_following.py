@@ -14,8 +14,8 @@ from .helpers import (
     assert_quiet,
     call_status,
     dial,
+    drain,
     hang_up,
-    settle,
     since,
     tick,
 )
@@ -125,7 +125,7 @@ async def test_a_slow_hang_up_at_the_bound_is_followed_by_a_poll(
     await advance(hass, freezer, 1)  # the 72 s tick: the hang-up is due
     for _ in range(8):
         await advance(hass, freezer, 1)
-    await settle(hass)
+    await drain(hass)
     assert since(ha_sim, start)[:1] == ["hangUp"]
     assert "getStatus" in since(ha_sim, start)
     assert call_status(hass, init_integration) == "hung_up"

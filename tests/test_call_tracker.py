@@ -97,7 +97,7 @@ def make(
 def feed(call: CallTracker, timeline: Timeline) -> list[bool]:
     """Each (seconds after the dial, code) as a getStatus answer."""
     return [
-        call.status(code, STATUS_TEXT.get(code, "Unknown status"), T0 + at)
+        call.on_status(code, STATUS_TEXT.get(code, "Unknown status"), T0 + at)
         for at, code in timeline
     ]
 
@@ -218,7 +218,7 @@ def test_ring_timeout_hang_up_is_no_answer(
     assert call.due_hang_up(T0 + 30) == "no_answer"
     call.hung_up("no_answer")
     assert (call.hung_up_by_us, call.over) == (True, False)  # over at a status
-    assert call.status(server, STATUS_TEXT[server], T0 + 31)
+    assert call.on_status(server, STATUS_TEXT[server], T0 + 31)
     assert call.over
     assert call.outcome == "no_answer"
     assert call.server_final is server_final
@@ -252,7 +252,7 @@ def test_hang_up_accepted_while_server_still_says_connected() -> None:
     assert call.due_hang_up(T0 + 68) == "answered"  # 60 s after the 29 at 8 s
     call.hung_up("answered")
     assert call.due_hang_up(T0 + 69) is None
-    assert call.status(9, "Clients connected", T0 + 69)
+    assert call.on_status(9, "Clients connected", T0 + 69)
     state = call.state
     assert call.over
     assert not call.server_final  # the next dial hangs up first
@@ -260,7 +260,7 @@ def test_hang_up_accepted_while_server_still_says_connected() -> None:
     assert call.outcome == state.outcome == "answered"
     assert state.duration == 61.0
     # Over: the server's later 4 is no news.
-    assert not call.status(4, "Hang Up", T0 + 70)
+    assert not call.on_status(4, "Hang Up", T0 + 70)
     assert call.state == state
     assert not call.server_final
 
@@ -269,7 +269,7 @@ def test_hang_up_then_server_final_counts_as_server_final() -> None:
     call = make(reused=True, max_duration=60)
     feed(call, TALKING)
     call.hung_up("answered")
-    assert call.status(4, "Hang Up", T0 + 69)
+    assert call.on_status(4, "Hang Up", T0 + 69)
     assert call.server_final
     assert call.state.status == "hung_up"
     assert call.outcome == "answered"
@@ -283,7 +283,7 @@ def test_hang_up_then_server_final_counts_as_server_final() -> None:
 def test_lag_guard_ignores_an_early_final_code(code: int, seconds: float) -> None:
     call = make(reused=True, ring_timeout=30)
     before = call.state
-    assert not call.status(code, STATUS_TEXT[code], T0 + seconds)
+    assert not call.on_status(code, STATUS_TEXT[code], T0 + seconds)
     assert call.state == before
     assert (call.over, call.server_final, call.outcome) == (False, False, None)
     assert (call.code, call.state.status) == (None, "status_unknown")
@@ -319,7 +319,7 @@ def test_lag_guard(
         assert feed(call, [(0.5, progress)]) == [True]
     if hung_up:
         call.hung_up("canceled")
-    assert call.status(30, STATUS_TEXT[30], T0 + seconds) is counts
+    assert call.on_status(30, STATUS_TEXT[30], T0 + seconds) is counts
     assert call.over is counts
     assert call.server_final is counts
     if counts:
@@ -336,7 +336,7 @@ def test_lag_guard_off_for_a_call_known_answered() -> None:
         reused_session=True,
         answered=T0 + 0.5,
     )
-    assert call.status(30, STATUS_TEXT[30], T0 + 1)
+    assert call.on_status(30, STATUS_TEXT[30], T0 + 1)
     assert call.outcome == "answered"
     assert call.state.duration == 0.5
 
@@ -500,7 +500,7 @@ def test_end_locally(
     assert state.ended_at == at(20)
     assert state.duration == (12.0 if call.answered is not None else None)
     # Over: later answers change nothing.
-    assert not call.status(9, "Clients connected", T0 + 21)
+    assert not call.on_status(9, "Clients connected", T0 + 21)
     assert call.state == state
 
 
@@ -541,7 +541,7 @@ def test_idle_is_only_the_no_call_default() -> None:
 @pytest.mark.parametrize(("code", "status"), sorted(CONTRACT_STATES.items()))
 def test_state_of_each_code(code: int, status: str) -> None:
     call = make()
-    assert call.status(code, STATUS_TEXT[code], T0 + 5)
+    assert call.on_status(code, STATUS_TEXT[code], T0 + 5)
     state = call.state
     assert (state.status, state.code, state.message) == (
         status,
@@ -556,7 +556,7 @@ def test_state_of_each_code(code: int, status: str) -> None:
 @pytest.mark.parametrize("code", [3, 42, 0, 99])
 def test_unknown_code_is_status_unknown_not_over(code: int) -> None:
     call = make()
-    assert call.status(code, "Unknown status", T0 + 2)
+    assert call.on_status(code, "Unknown status", T0 + 2)
     state = call.state
     assert (state.status, state.code, state.message) == (
         "status_unknown",
@@ -603,32 +603,32 @@ def test_restored_call_keeps_its_lag_guard() -> None:
     restored = CallTracker.restore(json.loads(json.dumps(call.snapshot())))
     assert restored.answered is None
     assert restored.due_hang_up(T0 + 30) == "no_answer"
-    assert not restored.status(11, "No answer", T0 + 1)
+    assert not restored.on_status(11, "No answer", T0 + 1)
     assert not restored.over
-    assert restored.status(11, "No answer", T0 + 3)
+    assert restored.on_status(11, "No answer", T0 + 3)
     assert restored.outcome == "no_answer"
 
 
 def test_restored_progressed_call_trusts_a_final_code() -> None:
     call = make(reused=True, ring_timeout=30)
-    assert call.status(27, "Source is alerting", T0 + 1)
+    assert call.on_status(27, "Source is alerting", T0 + 1)
     restored = CallTracker.restore(json.loads(json.dumps(call.snapshot())))
-    assert restored.status(11, "No answer", T0 + 1.5)
+    assert restored.on_status(11, "No answer", T0 + 1.5)
     assert restored.outcome == "no_answer"
 
 
 def test_lingering_code_is_no_progress() -> None:
     """An unconfirmed call in a session whose previous call may still be up."""
     call = make(reused=True, lingering=9)
-    assert not call.status(9, "Clients connected", T0 + 1)
+    assert not call.on_status(9, "Clients connected", T0 + 1)
     assert call.state.answered_at is None
-    assert call.status(27, "Source is alerting", T0 + 2)
+    assert call.on_status(27, "Source is alerting", T0 + 2)
     assert call.progressed
-    assert call.status(9, "Clients connected", T0 + 20)
+    assert call.on_status(9, "Clients connected", T0 + 20)
     assert call.state.answered_at == at(20)
     # Kept across a restart.
     fresh = CallTracker.restore(make(reused=True, lingering=9).snapshot())
-    assert not fresh.status(9, "Clients connected", T0 + 1)
+    assert not fresh.on_status(9, "Clients connected", T0 + 1)
 
 
 def test_restore_minimal_snapshot() -> None:

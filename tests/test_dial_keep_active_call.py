@@ -33,9 +33,9 @@ from .helpers import (
     commands,
     contact_button,
     dial,
+    drain,
     entity_id_of,
     restart,
-    settle,
     since,
     tick,
     until_done,
@@ -160,7 +160,7 @@ async def test_a_placement_in_flight_counts_as_a_call(
     response = await dial(hass, keep_active_call=True)
     assert response["skipped"] is True
     await until_done(hass, freezer, placing)
-    await settle(hass)
+    await drain(hass)
     assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
 
 
@@ -178,7 +178,7 @@ async def test_a_list_between_attempts_counts_as_a_call(
     listing = asyncio.ensure_future(
         dial(hass, retry_busy=1, retry_delay=30, ring_timeout=60, wait=wait)
     )
-    await settle(hass)
+    await drain(hass)
     for _ in range(8):
         await tick(hass, freezer)
     assert call_status(hass, init_integration) == "busy"
@@ -204,7 +204,7 @@ async def test_keep_dial_never_cuts_a_call_only_given_up_locally(
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]  # still talking
     start = ha_sim.server.count()
     response = await dial(hass, destination=OTHER, keep_active_call=True)
-    await settle(hass)
+    await drain(hass)
     # The doorbell press must not cut the conversation the server still has.
     assert "hangUp" not in since(ha_sim, start)
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]
@@ -224,7 +224,7 @@ async def test_keep_dial_goes_through_after_a_hang_up_of_a_waiting_list(
         dial(hass, retry_busy=1, retry_delay=300, ring_timeout=60, wait=True)
     )
     try:
-        await settle(hass)
+        await drain(hass)
         for _ in range(8):
             await tick(hass, freezer)
         assert call_status(hass, init_integration) == "busy"
@@ -257,7 +257,7 @@ async def test_keep_dial_skipped_while_a_plain_dial_supersedes_a_list(
         dial(hass, destination=OTHER),
         dial(hass, destination=THIRD, keep_active_call=True),
     )
-    await settle(hass)
+    await drain(hass)
     assert plain["skipped"] is False
     # A dial is being placed: the keep dial must send nothing.
     assert [c.destination for c in ha_sim.server.calls] == [DEST, OTHER]
@@ -309,7 +309,7 @@ async def test_keep_dial_right_after_a_lists_first_call_ended(
     )
     first = await until_done(hass, freezer, listing, step=1, limit=60)
     unsub()
-    await settle(hass)
+    await drain(hass)
     assert len(late) == 2
     assert late[1].done()
     second = late[1].result()
@@ -389,7 +389,7 @@ async def test_same_dial_for_a_placement_whose_caller_stopped_waiting(
     bell = {"destination": [DEST], "ring_timeout": 15}
     await dial(hass, **bell)  # an earlier call, so _placed is not None
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    await settle(hass)
+    await drain(hass)
     ha_sim.sim.delay = 2
     ha_sim.sim.add_fault("late", command="connect")
     run = asyncio.ensure_future(dial(hass, wait=True, keep_active_call=True, **bell))
@@ -399,7 +399,7 @@ async def test_same_dial_for_a_placement_whose_caller_stopped_waiting(
     await asyncio.gather(run, return_exceptions=True)
     for _ in range(6):
         await advance(hass, freezer, 1)
-    await settle(hass)
+    await drain(hass)
     ha_sim.sim.delay = 0.5
     assert len(ha_sim.server.calls) == 2
     assert ha_sim.server.active_call() is ha_sim.server.calls[1]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("init_integration")
 @pytest.fixture
 def server_down(init_integration: MockConfigEntry) -> Iterator[None]:
     """Nothing listens where the API is (a closed port on 127.0.0.1)."""
-    client = init_integration.runtime_data.client
+    client = init_integration.runtime_data.keeper.client
     endpoint, client._endpoint = client._endpoint, "http://127.0.0.1:9/x"
     yield
     client._endpoint = endpoint

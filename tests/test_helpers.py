@@ -10,23 +10,23 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .helpers import RunningSimulator, dial, hang_up, settle, until_done
+from .helpers import RunningSimulator, dial, drain, hang_up, until_done
 
 
-async def test_settle_waits_for_answers_and_is_bounded(
+async def test_drain_waits_for_answers_and_is_bounded(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """The tests' settle() waits for a condition (every request answered),
+    """The tests' drain() waits for a condition (every request answered),
     and says so instead of hanging when an answer waits for the clock."""
     await dial(hass)
     ha_sim.sim.delay = 5
     ha_sim.sim.add_fault("slow", command="hangUp")
     task = asyncio.ensure_future(hang_up(hass))
     with pytest.raises(AssertionError, match="still in flight"):
-        await settle(hass)
+        await drain(hass)
     await until_done(hass, freezer, task)
-    await settle(hass)
+    await drain(hass)
     assert ha_sim.server.active_call() is None

@@ -40,7 +40,7 @@ tracker = sys.modules.get("stub.call")
 if tracker is not None:
     call = tracker.CallTracker(call_id=1, destination="1", dialled=0.0,
                                reused_session=False)
-    call.status(9, "Clients connected", 1.0)
+    call.on_status(9, "Clients connected", 1.0)
     assert call.state.status == "connected", call.state
 print("loaded", sorted(m for m in sys.modules if m.startswith("stub.")))
 """

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import RunningSimulator, commands, dial, dial_waiting, settle, tick
+from .helpers import RunningSimulator, commands, dial, dial_waiting, drain, tick
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
@@ -106,10 +106,10 @@ async def test_waiting_list_superseded_by_new_dial(
 
     ha_sim.server.scenarios = {A: "ringing_forever", C: "answered_long"}
     waiting = asyncio.create_task(dial(hass, destination=[A, B], wait=True))
-    await settle(hass)
+    await drain(hass)
     await tick(hass, freezer)
     await dial(hass, destination=C)
-    await settle(hass)
+    await drain(hass)
     assert waiting.done()
     assert waiting.result()["attempts"] == [{"destination": A, "outcome": "canceled"}]
     for _ in range(40):

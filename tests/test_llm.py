@@ -12,14 +12,13 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_expose_entity,
 )
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, llm
 from homeassistant.setup import async_setup_component
 import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.connectcall.const import DOMAIN
+from custom_components.connectcall.api import ConnectCallError
 from custom_components.connectcall.llm import async_get_tools
 
 from .helpers import (
@@ -37,6 +36,7 @@ from .helpers import (
     call_contact,
     contact_button,
     dial,
+    drain,
     entity_id_of,
     expose,
     never_two_at_once,
@@ -44,7 +44,6 @@ from .helpers import (
     reconfigure_contact,
     run,
     set_aliases,
-    settle,
     tick,
     use,
 )
@@ -77,7 +76,7 @@ async def call_waiting(
 ) -> llm.ToolResult:
     """The call tool (it waits for the outcome) while the clock runs."""
     task = asyncio.create_task(use(hass, CALL, contact=contact))
-    await settle(hass)
+    await drain(hass)
     for _ in range(60):
         if task.done():
             break
@@ -295,10 +294,8 @@ async def test_hang_up_goes_on_after_a_failure(
         expose(hass, entity_id_of(hass, account, "button", "hang_up"))
         await dial(hass, destination=number, config_entry_id=account.entry_id)
     await tick(hass, freezer)
-    refused = HomeAssistantError(
-        translation_domain=DOMAIN, translation_key="cannot_connect"
-    )
-    with patch.object(entry.runtime_data, "async_hang_up", side_effect=refused):
+    refused = ConnectCallError("The server could not be reached")
+    with patch.object(entry.runtime_data.ending, "async_hang_up", side_effect=refused):
         result = await use(hass, HANG_UP)
     assert result.error
     assert result.data == {"error": "Could not reach the Connect Call API"}
@@ -376,7 +373,7 @@ async def test_call_tool_twice_at_once_never_rings_two(
 
     first = asyncio.create_task(use("Mum"))
     second = asyncio.create_task(use("tante zoe"))
-    await settle(hass)
+    await drain(hass)
     for _ in range(60):
         if first.done() and second.done():
             break

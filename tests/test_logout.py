@@ -148,7 +148,7 @@ async def test_unanswered_end_session_keeps_guid_for_a_later_close(
     await hass.async_block_till_done()
     assert sent_since(ha_sim, start) == [("end", guid), ("end", guid)]
     assert (await stored(hass, hass_storage, init_integration)).get("guid") == guid
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     # A later close (the action again) ends that same session, then forgets it.
     start = ha_sim.server.count()
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
@@ -156,7 +156,7 @@ async def test_unanswered_end_session_keeps_guid_for_a_later_close(
     assert sent_since(ha_sim, start) == [("end", guid)]
     assert guid not in ha_sim.server.sessions
     assert "guid" not in await stored(hass, hass_storage, init_integration)
-    assert not init_integration.runtime_data.session_open
+    assert not init_integration.runtime_data.keeper.is_open
     # Forgotten: unloading sends nothing for it.
     start = ha_sim.server.count()
     assert await hass.config_entries.async_unload(init_integration.entry_id)

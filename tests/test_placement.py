@@ -27,10 +27,10 @@ from .helpers import (
     calls_placed,
     commands,
     dial,
+    drain,
     fails,
     hang_up,
     hung_up_at_server,
-    settle,
     since,
     tick,
     until_done,
@@ -57,7 +57,7 @@ async def test_dropped_login_answer_rings_one_call(
     await assert_quiet(hass, freezer, ha_sim, 5)
 
 
-async def test_dropped_connect_answer_is_settled_and_followed(
+async def test_dropped_connect_answer_is_checked_and_followed(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -68,7 +68,7 @@ async def test_dropped_connect_answer_is_settled_and_followed(
     start = ha_sim.server.count()
     ha_sim.sim.add_fault("drop_after", command="connect")
     response = await dial(hass, destination=B)
-    # One connect, then getStatus settles it: the session lives, so the call
+    # One connect, then getStatus decides it: the session lives, so the call
     # is taken as placed and followed. No login, no second connect.
     assert since(ha_sim, start) == ["connect", "getStatus", "getStatus"]
     assert calls_placed(ha_sim) == ["0612345678", B]
@@ -81,7 +81,7 @@ async def test_dropped_connect_answer_is_settled_and_followed(
     assert call_status(hass, init_integration) == "hung_up"
 
 
-async def test_connect_and_settling_status_both_fail_drop_session(
+async def test_connect_and_checking_status_both_fail_drop_session(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -102,7 +102,7 @@ async def test_connect_and_settling_status_both_fail_drop_session(
     assert since(ha_sim, start) == ["connect", "getStatus", "hangUp", "end"]
     closing = ha_sim.server.requests[-2:]
     assert all(f"guid={old_guid}" in r.query for r in closing)
-    assert not init_integration.runtime_data.session_open
+    assert not init_integration.runtime_data.keeper.is_open
     response = await dial(hass, destination=B)
     assert since(ha_sim, start)[4:] == ["login", "getStatus"]
     assert response["status"] == "source_alerting"
@@ -146,7 +146,7 @@ async def test_slow_login_is_followed(
     assert calls_placed(ha_sim) == ["0612345678"]
     assert response["status"] == "connected"  # 12 s into the call
     await tick(hass, freezer)
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     await hang_up(hass)
     assert ha_sim.server.active_call() is None
 
@@ -167,7 +167,7 @@ async def test_login_without_answer_in_30_s_is_uncertain(
 
     assert await until_done(hass, freezer, failing_dial(), step=5) == "call_uncertain"
     await advance(hass, freezer, 15)  # the simulator's late answer goes nowhere
-    await settle(hass)
+    await drain(hass)
     assert since(ha_sim, 1) == ["login"]
     assert calls_placed(ha_sim) == ["0612345678"]
 
@@ -185,7 +185,7 @@ async def test_chunked_answers_are_read_whole(
     response = await until_done(hass, freezer, dial(hass), step=0.5)
     assert response["status"] == "source_alerting"
     assert [r.fault for r in ha_sim.server.requests[1:3]] == ["chunked", "chunked"]
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     assert calls_placed(ha_sim) == ["0612345678"]
 
 
@@ -245,7 +245,7 @@ async def test_dial_during_a_late_login_hangs_up_the_call_it_placed(
     await advance(hass, freezer, 0.5)
     assert commands(ha_sim) == ["login", "login"]  # probe, the late login
     await until_done(hass, freezer, asyncio.gather(first, second))
-    await settle(hass)
+    await drain(hass)
     sent = [c for c in commands(ha_sim) if c != "getStatus"]
     assert sent == ["login", "login", "hangUp", "connect"]
     assert calls_placed(ha_sim) == [DEST, B]
@@ -273,7 +273,7 @@ async def test_action_during_a_late_login_reaches_the_placed_call(
     await advance(hass, freezer, 0.5)
     assert not acting.done()
     await until_done(hass, freezer, asyncio.gather(dialling, acting))
-    await settle(hass)
+    await drain(hass)
     assert calls_placed(ha_sim) == [DEST]
     assert ha_sim.server.active_call() is None
     assert bool(ha_sim.server.sessions) == (action == "hang_up")
@@ -323,7 +323,7 @@ async def test_ring_timeout_hang_up_queued_behind_a_dial_spares_the_new_call(
     assert commands(ha_sim)[-1] == "hangUp"  # in flight, answered at 5.5 s
     await advance(hass, freezer, 0.75)  # 5.25 s: A's bound is due
     await until_done(hass, freezer, second, step=0.25)
-    await settle(hass)
+    await drain(hass)
     assert calls_placed(ha_sim) == [DEST, B]
     sent = [c for c in commands(ha_sim) if c != "getStatus"]
     assert sent == ["login", "login", "hangUp", "connect"], sent
@@ -350,7 +350,7 @@ async def test_list_cancelled_mid_connect_follows_the_placed_call(
     await advance(hass, freezer, 0.5)
     assert not hanging_up.done()
     await until_done(hass, freezer, hanging_up)
-    await settle(hass)
+    await drain(hass)
     assert calls_placed(ha_sim) == ["0612345678", B]
     assert ha_sim.server.calls[-1].status(ha_sim.server.clock()) == 4
     assert call_status(hass, init_integration) == "hung_up"
@@ -369,7 +369,7 @@ async def test_waiting_list_cancelled_mid_connect_places_no_more(
     ha_sim.server.scenarios = {DEST: "busy"}
     ha_sim.server.default_scenario = "ringing_forever"
     waiting = asyncio.ensure_future(dial(hass, destination=[DEST, B, C], wait=True))
-    await settle(hass)
+    await drain(hass)
     ha_sim.sim.delay = 2
     ha_sim.sim.add_fault("late", command="connect")
     for _ in range(4):
@@ -378,7 +378,7 @@ async def test_waiting_list_cancelled_mid_connect_places_no_more(
     assert commands(ha_sim)[-1] == "connect"
     waiting.cancel()
     await advance(hass, freezer, 3)
-    await settle(hass)
+    await drain(hass)
     assert waiting.cancelled()
     for _ in range(40):
         await tick(hass, freezer)

@@ -23,11 +23,11 @@ from .helpers import (
     advance,
     answer_105,
     dial,
+    drain,
     hang_up_offset,
     left_session,
     request_times,
     restart,
-    settle,
     tick,
 )
 
@@ -213,7 +213,7 @@ async def test_a_change_of_pace_never_sends_two_requests_at_once(
     )
     for _ in range(10):  # to 25 s: the bound (22 s) and the hang-up wait
         await advance(hass, freezer, 0.5)
-    await settle(hass)
+    await drain(hass)
     await hang_up
     assert max(in_flight) == 1
     assert request_times(ha_sim, "hangUp") == [24]  # once, after the slow answer

@@ -278,7 +278,7 @@ async def test_a_call_in_progress_is_never_put_at_risk(
         for _ in range(8):
             await tick(hass, freezer)
         assert ha_sim.server.active_call() is None
-        assert init_integration.runtime_data.plans.in_progress
+        assert init_integration.runtime_data.plans.running
     http, flow = await _start(hass, hass_client, init_integration)
     result = await _submit(http, flow, tls_sim.url)
     assert result["errors"] == {"base": "call_in_progress"}

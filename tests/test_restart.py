@@ -12,6 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -33,6 +34,7 @@ from .helpers import (
     check,
     commands,
     dial,
+    drain,
     entity_id_of,
     fails,
     hang_up,
@@ -42,10 +44,10 @@ from .helpers import (
     restart,
     run,
     set_up_automations,
-    settle,
     since,
     state_of,
     tick,
+    totals,
     until_done,
 )
 
@@ -202,7 +204,7 @@ async def test_resumed_session_answering_105_is_followed_and_hung_up(
     answer_next(ha_sim, "getStatus", 105)
     await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     for _ in range(10):
         await tick(hass, freezer)
     assert call_status(hass, init_integration) == "connected"
@@ -433,7 +435,7 @@ async def test_stop_during_a_late_placement_keeps_the_call(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     await advance(hass, freezer, 0.5)
     await until_done(hass, freezer, dialling)
-    await settle(hass)
+    await drain(hass)
     stored = hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"]
     assert stored["guid"] == next(iter(ha_sim.server.sessions))
     assert stored["call"]["destination"] == B
@@ -460,10 +462,10 @@ async def test_reload_during_a_late_connect_resumes_the_call(
         hass.config_entries.async_reload(init_integration.entry_id)
     )
     await until_done(hass, freezer, asyncio.gather(dialling, reloading))
-    await settle(hass)
+    await drain(hass)
     assert init_integration.state is ConfigEntryState.LOADED
     assert calls_placed(ha_sim) == [DEST, B]
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     for _ in range(4):
         await tick(hass, freezer)
     assert call_status(hass, init_integration) == "destination_alerting"
@@ -476,29 +478,39 @@ async def test_a_call_is_recorded_before_it_is_counted(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
-    hass_storage: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
     second_call: bool,
 ) -> None:
-    """When the Calls total counts a call, the store already holds it as
-    counted: a crash between the two writes never counts it twice (the
-    next start would count a call still marked uncounted)."""
+    """The call's record saying it counts is saved before the Calls total
+    counting it: a crash between the two writes never counts a call twice
+    (the next start counts a call still marked uncounted)."""
     if second_call:
         await dial(hass, destination=B)
         await hang_up(hass)
-    activity = init_integration.runtime_data.activity
-    counted = activity.dialled
-    stored_then: list[dict[str, Any]] = []
+    entry_id = init_integration.entry_id
+    saves: list[tuple[str, dict[str, Any]]] = []
+    delay_save = Store.async_delay_save
 
-    def spy(call: Any) -> None:
-        stored_then.append(
-            hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"]["call"]
-        )
-        counted(call)
+    def spy(store: Store[Any], data_func: Any, delay: float = 0) -> None:
+        saves.append((store.key, data_func()))
+        delay_save(store, data_func, delay)
 
-    monkeypatch.setattr(activity, "dialled", spy)
+    monkeypatch.setattr(Store, "async_delay_save", spy)
+    calls_before = totals(hass, init_integration)[0]
     await dial(hass)
-    assert [(c["destination"], c["counted"]) for c in stored_then] == [(DEST, True)]
+    recorded = next(
+        index
+        for index, (key, data) in enumerate(saves)
+        if key == f"{DOMAIN}.{entry_id}"
+        and (data.get("call") or {}).get("destination") == DEST
+        and data["call"]["counted"]
+    )
+    counted = next(
+        index
+        for index, (key, data) in enumerate(saves)
+        if key == f"{DOMAIN}.{entry_id}.totals" and data["calls"] == calls_before + 1
+    )
+    assert recorded < counted
 
 
 async def test_waiting_dial_ends_at_a_reload_and_leaves_the_answered_call(
@@ -512,7 +524,7 @@ async def test_waiting_dial_ends_at_a_reload_and_leaves_the_answered_call(
     and hang up the conversation: it ends at the unload, saying so."""
     ha_sim.server.default_scenario = "answered_long"
     waiting = asyncio.ensure_future(fails(dial(hass, wait=True)))
-    await settle(hass)
+    await drain(hass)
     await tick(hass, freezer)
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()

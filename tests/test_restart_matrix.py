@@ -32,11 +32,11 @@ from .helpers import (
     advance,
     calls_placed,
     dial,
+    drain,
     hang_up,
     ran,
     run,
     set_up_automations,
-    settle,
     tick,
     totals,
     until_done,
@@ -181,21 +181,19 @@ async def _away_and_back(
         # written; the next start reads the store as it was.
         store = copy.deepcopy(hass_storage)
         coordinator = entry.runtime_data
-        coordinator.shut_down = True
+        coordinator.line.close()
         # Requests in flight are cut: their answers never arrive.
         cut = [*coordinator.placer.in_flight, *([pending] if pending else [])]
         for task in cut:
             task.cancel()
         await asyncio.gather(*cut, return_exceptions=True)
-        if coordinator.current is not None:
-            coordinator.current.cancel_timers()
         await coordinator.plans.async_supersede()
         await hass.config_entries.async_unload(entry.entry_id)
         hass_storage.clear()
         hass_storage.update(store)
         await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    await settle(hass)
+    await drain(hass)
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ from .helpers import (
     assert_quiet,
     call_status,
     dial,
+    drain,
     entity_id_of,
-    settle,
     state_of,
     tick,
 )
@@ -106,12 +106,12 @@ async def test_connection_refused_mid_call(
     """The server goes away and comes back on the same port."""
     await dial(hass)
     coordinator = init_integration.runtime_data
-    real_endpoint = coordinator.client._endpoint
-    coordinator.client._endpoint = "http://127.0.0.1:9/api/connectcall.aspx"
+    real_endpoint = coordinator.keeper.client._endpoint
+    coordinator.keeper.client._endpoint = "http://127.0.0.1:9/api/connectcall.aspx"
     for _ in range(3):
         await tick(hass, freezer)
         assert call_status(hass, init_integration) == "unavailable"
-    coordinator.client._endpoint = real_endpoint
+    coordinator.keeper.client._endpoint = real_endpoint
     await tick(hass, freezer)
     assert call_status(hass, init_integration) == "destination_alerting"
     assert len(our_lines(caplog, logging.ERROR)) == 1
@@ -184,7 +184,7 @@ async def test_server_timeouts_mid_call(
             await asyncio.sleep(0)
         freezer.tick(timedelta(seconds=0.3))
         async_fire_time_changed(hass)
-        await settle(hass)
+        await drain(hass)
         assert call_status(hass, mock_config_entry) == "unavailable"
     await tick(hass, freezer, 4)  # the next poll: 4 s after the last failure
     assert call_status(hass, mock_config_entry) == "destination_connected"

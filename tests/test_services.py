@@ -25,8 +25,8 @@ from .helpers import (
     commands,
     dial,
     dial_waiting,
+    drain,
     hang_up_offset,
-    settle,
     tick,
 )
 
@@ -195,7 +195,7 @@ async def test_unreachable_server_is_translated(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """No connection at all: the server cannot have placed anything."""
-    init_integration.runtime_data.client._endpoint = "http://127.0.0.1:9/x"
+    init_integration.runtime_data.keeper.client._endpoint = "http://127.0.0.1:9/x"
     with pytest.raises(HomeAssistantError) as err:
         await dial(hass)
     assert err.value.translation_key == "cannot_connect"
@@ -329,7 +329,7 @@ async def test_cancelled_wait_leaves_call(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     task = asyncio.create_task(dial(hass, wait=True))
-    await settle(hass)
+    await drain(hass)
     await tick(hass, freezer)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -475,4 +475,4 @@ async def test_manual_refresh(
     await dial(hass)
     await coordinator.async_refresh()
     assert commands(ha_sim)[-1] == "getStatus"
-    assert coordinator.session_open
+    assert coordinator.keeper.is_open

@@ -93,7 +93,7 @@ async def test_one_lost_code_mid_call_is_not_a_loss(
     await tick(hass, freezer)
     assert [r.code for r in ha_sim.server.requests[-2:]] == [code, 27]
     assert call_status(hass, init_integration) == "source_alerting"
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     for _ in range(3):
         await tick(hass, freezer)
     assert call_status(hass, init_integration) == "destination_alerting"
@@ -116,7 +116,7 @@ async def test_lost_code_to_connect_unconfirmed_is_a_refusal(
         await dial(hass, destination=B)
     assert err.value.translation_placeholders == {"code": "104"}
     assert since(ha_sim, start) == ["connect", "getStatus"]
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
 
 
 async def test_connect_unsent_keeps_session(
@@ -125,16 +125,16 @@ async def test_connect_unsent_keeps_session(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """No connection at all: nothing can have been placed, nothing to settle."""
+    """No connection at all: nothing can have been placed, nothing to check."""
     await dial(hass)
     await hang_up(hass)
-    client = init_integration.runtime_data.client
+    client = init_integration.runtime_data.keeper.client
     endpoint, client._endpoint = client._endpoint, "http://127.0.0.1:9/x"
     with pytest.raises(HomeAssistantError) as err:
         await dial(hass, destination=B)
     assert err.value.translation_key == "cannot_connect"
     client._endpoint = endpoint
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     await dial(hass, destination=B)
     assert commands(ha_sim)[-2:] == ["connect", "getStatus"]
 
@@ -151,7 +151,7 @@ async def test_hang_up_on_a_lost_session(
     start = ha_sim.server.count()
     await hang_up(hass)
     assert since(ha_sim, start) == ["hangUp", "getStatus"]
-    assert not init_integration.runtime_data.session_open
+    assert not init_integration.runtime_data.keeper.is_open
     assert call_status(hass, init_integration) == "hung_up"
     await assert_quiet(hass, freezer, ha_sim, 3)
 
@@ -172,7 +172,7 @@ async def test_odd_answers_to_a_poll_are_failures(
     assert call_status(hass, init_integration) == "unavailable"
     await tick(hass, freezer)
     assert call_status(hass, init_integration) == "source_alerting"
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
 
 
 async def test_uncertain_connect_status_answers_a_command_code(
@@ -181,14 +181,14 @@ async def test_uncertain_connect_status_answers_a_command_code(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Settling getStatus answers 100: the session answers, so it lives."""
+    """The checking getStatus answers 100: the session answers, so it lives."""
     await dial(hass)
     await hang_up(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
     answer_next(ha_sim, "getStatus", 100)
     await dial(hass, destination=B)
     assert calls_placed(ha_sim) == ["0612345678", B]
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
 
 
 async def test_uncertain_connect_in_a_lost_session_is_not_retried(
@@ -215,7 +215,7 @@ async def test_uncertain_connect_in_a_lost_session_is_not_retried(
         "hangUp",
         "end",
     ]
-    assert not init_integration.runtime_data.session_open
+    assert not init_integration.runtime_data.keeper.is_open
     await dial(hass, destination=B)
     assert since(ha_sim, start)[5:] == ["login", "getStatus"]
 
@@ -226,7 +226,7 @@ async def test_uncertain_connect_then_one_lost_code_keeps_the_call(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """connect is acted on but its answer dropped; the settling getStatus
+    """connect is acted on but its answer dropped; the checking getStatus
     answers 104 once (the same transient answer a live call's poll survives
     in test_one_lost_code_mid_call_is_not_a_loss). One lost code is not a
     confirmed loss: a second getStatus shows the session alive, and the call
@@ -243,7 +243,7 @@ async def test_uncertain_connect_then_one_lost_code_keeps_the_call(
     await tick(hass, freezer)
     assert not active(ha_sim), (
         "call B placed by connect rings on; the integration forgot its GUID "
-        f"(session_open={init_integration.runtime_data.session_open}), "
+        f"(session_open={init_integration.runtime_data.keeper.is_open}), "
         f"requests after connect: {since(ha_sim, start)[1:]}"
     )
 
@@ -270,7 +270,7 @@ async def test_uncertain_connect_then_network_blip_keeps_the_call(
     assert since(ha_sim, start)[:7] == ["connect"] + [
         c for c in ("getStatus", "hangUp", "end") for _ in range(2)
     ]
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     await hang_up(hass)
     for _ in range(3):
         await tick(hass, freezer)
@@ -345,7 +345,7 @@ async def test_dead_guid_answering_http_500_is_closed_and_dials_go_on(
         await tick(hass, freezer, 10)
     assert call_status(hass, init_integration) == "status_unknown"  # given up
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
-    assert not init_integration.runtime_data.session_open
+    assert not init_integration.runtime_data.keeper.is_open
     await assert_dials_go_on(hass, ha_sim)
 
 
@@ -395,7 +395,7 @@ async def test_kept_session_then_500_for_the_guid_unblocks_within_give_up(
     for command in ("getStatus", "hangUp", "end"):
         ha_sim.sim.add_fault("drop", 2, command=command)
     await dial(hass, destination=B)
-    assert init_integration.runtime_data.session_open
+    assert init_integration.runtime_data.keeper.is_open
     ha_sim.server.behaviour.expired_guid_http_500 = True
     ha_sim.server.expire_sessions()
     assert await fails(dial(hass, destination=C)) == "cannot_connect"

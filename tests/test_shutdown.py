@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import DEST, RunningSimulator, assert_quiet, settle, tick
+from .helpers import DEST, RunningSimulator, assert_quiet, drain, tick
 
 RING_TIMEOUT = 10
 RINGING = {26, 27, 28}  # alerting or source connected: the call is up
@@ -88,7 +88,7 @@ async def test_control_due_ring_timeout_hangs_up(
     start = ha_sim.server.count()
     make_ring_timeout_due(freezer)
     async_fire_time_changed(hass)
-    await settle(hass)
+    await drain(hass)
     assert [r.command for r in ha_sim.server.requests[start:]][:1] == ["hangUp"]
     assert ha_sim.server.active_call() is None
 
@@ -107,7 +107,7 @@ async def test_poll_timer_after_stop_began_sends_nothing(
     # then the due poll timer fires.
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
     async_fire_time_changed(hass)
-    await settle(hass)
+    await drain(hass)
     assert_call_left_alone(ha_sim, start, hass_storage, init_integration.entry_id)
     await assert_quiet(hass, freezer, ha_sim, 5)
     assert ha_sim.server.active_call() is not None
@@ -137,7 +137,7 @@ async def test_poll_timer_after_unload_began_sends_nothing(
 
     init_integration.async_on_unload(on_unload)
     assert await hass.config_entries.async_unload(init_integration.entry_id)
-    await settle(hass)
+    await drain(hass)
     assert fired == [True]
     assert init_integration.state is ConfigEntryState.NOT_LOADED
     assert_call_left_alone(ha_sim, start, hass_storage, init_integration.entry_id)
@@ -158,7 +158,7 @@ async def test_call_left_at_shutdown_is_resumed_at_next_start(
     start = ha_sim.server.count()
     if how == "stop":
         hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-        await settle(hass)
+        await drain(hass)
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert ha_sim.server.count() == start

@@ -33,6 +33,7 @@ from .helpers import (
     call_status,
     calls_placed,
     dial,
+    drain,
     ended,
     entity_id_of,
     hang_up,
@@ -40,7 +41,6 @@ from .helpers import (
     reconfigure_contact,
     restart,
     run,
-    settle,
     state_of,
     stored_call,
     tick,
@@ -470,7 +470,7 @@ async def test_cancel_during_an_in_flight_connect_counts_the_call(
         await task
     for _ in range(10):
         await advance(hass, freezer, 1)
-    await settle(hass)
+    await drain(hass)
     ha_sim.sim.delay = 0.5
     await run(hass, freezer, 45)
     assert calls_placed(ha_sim) == [DEST, MUM]
@@ -570,7 +570,7 @@ async def test_event_keeps_the_name_at_the_dial_after_a_rename(
     assert [e["contact"] for e in ended(events)] == ["Mum"]
 
 
-# A call whose ``connect`` got no answer (settled by getStatus): counted and
+# A call whose ``connect`` got no answer (checked by getStatus): counted and
 # announced once it shows progress of its own, and never when it did not
 # ring (the previous call's codes are not its progress), also across
 # restarts.
@@ -584,7 +584,7 @@ async def test_connect_the_server_never_saw_is_not_counted(
 ) -> None:
     """Was a bug (lower severity, a design choice worth revisiting). A
     ``connect`` whose connection drops before the server acts on it (fault
-    ``drop``: the server places nothing) is settled by getStatus, which shows
+    ``drop``: the server places nothing) is checked by getStatus, which shows
     the session alive with the previous call's final code (NO_CALL). The
     keeper takes that as "placed": Calls counts a dial the server never
     accepted, and 3 s later (lag guard) a ``connectcall_call_ended`` with
@@ -592,7 +592,7 @@ async def test_connect_the_server_never_saw_is_not_counted(
     "notify me when the call to B ended" fires for nothing). The response
     says the call is placed (status ``hung_up``, no error).
 
-    Fix: when the settling getStatus shows a final code, count (and announce)
+    Fix: when the checking getStatus shows a final code, count (and announce)
     the call only once it shows progress (a non-final code), or fail the dial
     with ``call_uncertain``; count at certainty, not at the attempt."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
@@ -615,7 +615,7 @@ async def test_dropped_connect_answer_counts_and_announces_once(
     init_integration: MockConfigEntry,
 ) -> None:
     """call_contact into a reused session whose connect answer is dropped:
-    settled by getStatus, followed, counted once, announced once, by name."""
+    checked by getStatus, followed, counted once, announced once, by name."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await dial(hass)
@@ -632,7 +632,7 @@ async def test_dropped_connect_answer_counts_and_announces_once(
     assert totals(hass, init_integration) == (2, TALKED)
 
 
-async def test_lingering_talk_of_the_previous_call_is_no_settled_calls_progress(
+async def test_lingering_talk_of_the_previous_call_is_no_unconfirmed_calls_progress(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -641,15 +641,15 @@ async def test_lingering_talk_of_the_previous_call_is_no_settled_calls_progress(
     """Was a bug. A lagging server (``hangup_effective`` False: hangUp answers 100,
     the call goes on a while). A talking call; the user dials B; the dial's
     hangUp is accepted, the previous call is announced; ``connect`` is lost
-    before the server acts on it (fault ``drop``: B never rings). The settling
-    getStatus shows the previous call's 9 (talking): SETTLED. The first poll's
+    before the server acts on it (fault ``drop``: B never rings). The checking
+    getStatus shows the previous call's 9 (talking): UNCONFIRMED. The first poll's
     9 is a non-final code, which ``CallTracker.progressed`` takes as B's own:
     B is counted, shown answered, and when the previous call ends (30) a
     ``connectcall_call_ended`` for B "answered" with its talk time fires,
     while B never rang (the previous call's talk is counted twice).
 
-    Fix: for a SETTLED call, do not take a code as progress while it can be
-    the previous call's (e.g. the settle's getStatus showed a non-final code
+    Fix: for an UNCONFIRMED call, do not take a code as progress while it can be
+    the previous call's (e.g. the check's getStatus showed a non-final code
     right after our hang-up was accepted: fail with ``call_uncertain``, or
     count only a code that differs from the previous call's last one)."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
@@ -666,7 +666,7 @@ async def test_lingering_talk_of_the_previous_call_is_no_settled_calls_progress(
     assert totals(hass, init_integration)[0] == 1
 
 
-async def test_settled_call_superseded_before_its_first_poll_is_counted(
+async def test_unconfirmed_call_superseded_before_its_first_poll_is_counted(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -674,15 +674,15 @@ async def test_settled_call_superseded_before_its_first_poll_is_counted(
 ) -> None:
     """Was a bug. Two dials at once (two automations, an agent retrying): the
     first's ``connect`` is acted on but its answer is lost (``drop_after``):
-    B rings; the settle's getStatus sees B's own 27 (a non-final code): the
-    call is SETTLED, not yet counted. The second dial, queued on the lock,
+    B rings; the check's getStatus sees B's own 27 (a non-final code): the
+    call is UNCONFIRMED, not yet counted. The second dial, queued on the lock,
     gets it before the first dial's own first poll: it hangs B up, which ends
     B locally without any poll fed to its tracker: ``progressed`` is False,
     so B (placed, rung, hung up by us) is never counted nor announced: the
     Calls total misses a dial the server accepted.
 
-    Fix: feed the settle's getStatus to the new call's tracker (a non-final
-    code there is progress), or count a SETTLED call the settle saw busy."""
+    Fix: feed the check's getStatus to the new call's tracker (a non-final
+    code there is progress), or count an unconfirmed call the check saw busy."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await hang_up(hass)
@@ -690,7 +690,7 @@ async def test_settled_call_superseded_before_its_first_poll_is_counted(
     ha_sim.sim.add_fault("drop_after", command="connect")
     first = asyncio.create_task(dial(hass, destination=B))
     second = asyncio.create_task(dial(hass, destination=D))
-    await settle(hass)
+    await drain(hass)
     await asyncio.gather(first, second)
     await run(hass, freezer, 45)
     assert max(up) == 1
@@ -699,13 +699,13 @@ async def test_settled_call_superseded_before_its_first_poll_is_counted(
     assert totals(hass, init_integration)[0] == 3
 
 
-async def test_restart_before_a_settled_call_progressed_does_not_count_it(
+async def test_restart_before_a_unconfirmed_call_progressed_does_not_count_it(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug. ``connect`` is lost before the server acts (``drop``): SETTLED,
+    """Was a bug. ``connect`` is lost before the server acts (``drop``): UNCONFIRMED,
     uncounted (the third round's fix). Home Assistant restarts within the
     3 s lag guard; the server answers the resume's getStatus 105 ("no
     changes": the last getStatus already saw the previous call's 4), so the
@@ -731,15 +731,15 @@ async def test_restart_before_a_settled_call_progressed_does_not_count_it(
     assert totals(hass, init_integration)[0] == 1
 
 
-async def test_settled_real_call_restarted_before_progress_counts_once(
+async def test_unconfirmed_real_call_restarted_before_progress_counts_once(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """connect acted on, its answer lost; the settle and the first poll are
-    made to see only the previous call's 4: SETTLED, uncounted, stored so.
+    """connect acted on, its answer lost; the check and the first poll are
+    made to see only the previous call's 4: UNCONFIRMED, uncounted, stored so.
     A restart: the resumed run sees B ringing, counts it once, announces
     it once; a further restart counts nothing more."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
@@ -762,7 +762,7 @@ async def test_settled_real_call_restarted_before_progress_counts_once(
     assert totals(hass, init_integration) == (2, TALKED)
 
 
-async def test_settled_call_answered_at_once_counts_once(
+async def test_unconfirmed_call_answered_at_once_counts_once(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -781,7 +781,7 @@ async def test_settled_call_answered_at_once_counts_once(
     assert totals(hass, init_integration) == (2, TALKED)
 
 
-async def test_unplaced_settled_call_superseded_is_never_counted(
+async def test_unplaced_unconfirmed_call_superseded_is_never_counted(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
@@ -801,7 +801,7 @@ async def test_unplaced_settled_call_superseded_is_never_counted(
     assert totals(hass, init_integration) == (2, TALKED)
 
 
-async def test_unplaced_settled_call_given_up_is_never_counted(
+async def test_unplaced_unconfirmed_call_given_up_is_never_counted(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,

@@ -225,7 +225,7 @@ async def test_a_connect_without_an_answer_starts_once_it_shows_its_own_status(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """The rule the Calls total uses: a settled connect counts on progress."""
+    """The rule the Calls total uses: an unconfirmed connect counts on progress."""
     runs = await set_up_automations(hass, EVERY)
     await dial(hass)
     await hang_up(hass)

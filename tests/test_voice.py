@@ -32,7 +32,9 @@ MAMA_NUMBER = "0622223333"
 @pytest.fixture
 def hass_config_dir(hass_tmp_config_dir: str) -> str:
     """A real config dir, so blueprints load from files."""
-    shutil.copytree(BLUEPRINTS, Path(hass_tmp_config_dir) / "blueprints")
+    shutil.copytree(
+        BLUEPRINTS, Path(hass_tmp_config_dir) / "blueprints", dirs_exist_ok=True
+    )
     return hass_tmp_config_dir
 
 

@@ -1,46 +1,40 @@
 """Activity: an account's call totals, its calls' milestones, the last outcomes.
 
-The totals and the last outcomes are kept in ``.storage``. Each call
-announces its start, its answer and its end once, to the triggers
-(``SIGNAL_CALL_MILESTONE``); its end also as the ``connectcall_call_ended``
-event. A call's codes raise or clear the funds repair.
+The totals and the last outcomes are kept in ``.storage``. What a call
+reached (``call.Milestones`` decides it, once) is told here: to the
+triggers and the call event entity (``SIGNAL_CALL_MILESTONE``), its end
+also as the ``connectcall_call_ended`` event. A call's codes raise or clear
+the funds repair.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util.signal_type import SignalType
 
-from .api import CallStatus
-from .call import CallState, CallTotals
-from .codes import (
-    FUNDS_CODES,
-    OUTCOME_ANSWERED,
-    OUTCOME_FAILED,
-    UNANSWERED_OUTCOMES,
+from .call import (
+    MILESTONE_ANSWERED,
+    MILESTONE_ENDED,
+    MILESTONE_STARTED,
+    CallState,
+    CallTotals,
+    Milestones,
+    outcome_found,
 )
+from .codes import FUNDS_CODES
 from .const import DOMAIN, EVENT_CALL_ENDED, LOGGER, SIGNAL_CALL_MILESTONE
 from .issues import async_call_answered, async_funds_seen
-from .schedule import now
+from .line import FollowedCall, wall_time
+from .session import Resumed
 from .storage import outcomes_store, totals_store
 
-if TYPE_CHECKING:
-    from .coordinator import ConnectCallConfigEntry
-    from .schedule import FollowedCall
-    from .session import Resumed
-
-# The milestones of a call (the triggers call_started, call_answered,
-# call_ended).
-MILESTONE_STARTED: Final = "started"
-MILESTONE_ANSWERED: Final = "answered"
-MILESTONE_ENDED: Final = "ended"
 # Last outcomes are kept for this many numbers, the most recent: every
 # contact of a household, bounded for an account that dials many numbers.
 MAX_NUMBERS: Final = 100
@@ -58,6 +52,8 @@ class CallMilestone:
     # Only for "ended": as `connectcall_call_ended` reports them.
     outcome: str | None = None
     duration: float | None = None
+    # The call's state then; None for a call found over at a start-up.
+    state: CallState | None = None
 
 
 CALL_MILESTONE: SignalType[CallMilestone] = SignalType(SIGNAL_CALL_MILESTONE)
@@ -78,7 +74,7 @@ def _read_outcome(value: Any) -> LastOutcome:
 class CallActivity:
     """Totals, milestones and last outcomes of one account."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConnectCallConfigEntry) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Nothing is loaded here."""
         self._hass = hass
         self._entry = entry
@@ -114,40 +110,35 @@ class CallActivity:
         await self._store.async_save(self._data())
         await self._outcomes_store.async_save(self._outcomes())
 
-    def dialled(self, call: FollowedCall) -> None:
-        """The server accepted a dial: one more call, and its start announced."""
-        self._set(self.totals.dialled())
-        self._milestone(MILESTONE_STARTED, call.tracker.state)
-
-    def published(
-        self, call: FollowedCall, state: CallState, before: CallState
-    ) -> None:
-        """What a new state of ``call`` means for the totals, events and repairs.
-
-        ``before``: the state the entities showed until now.
-        """
-        if state.answered_at is not None and before.answered_at is None:
-            async_call_answered(self._hass, self._entry.entry_id)
+    def tell(self, call: FollowedCall, due: tuple[str, ...]) -> None:
+        """Tell what ``call`` reached (``Milestones.due``), and its repairs."""
+        state = call.tracker.state
         if state.code in FUNDS_CODES:
             async_funds_seen(self._hass, self._entry.entry_id, self._entry.title)
-        if not call.counted and call.tracker.progressed:
-            # A connect that got no answer counts once it shows its own status.
-            call.counted = True
-            self.dialled(call)
-        if state.answered_at is not None and not call.answer_reported:
-            call.answer_reported = True
-            self._milestone(MILESTONE_ANSWERED, state)
-        if state.ended_at is not None and not call.reported:
-            call.reported = True
-            if call.counted:
+        for kind in due:
+            if kind == MILESTONE_STARTED:
+                self._set(self.totals.dialled())
+            elif kind == MILESTONE_ANSWERED:
+                async_call_answered(self._hass, self._entry.entry_id)
+            else:
                 # The tracker sets an outcome with the end.
-                outcome = state.outcome
-                assert outcome is not None
-                self._remember(state.destination, outcome, state.ended_at.timestamp())
+                assert state.outcome is not None
+                assert state.ended_at is not None
+                self._remember(
+                    state.destination, state.outcome, state.ended_at.timestamp()
+                )
                 self._set(self.totals.ended(state))
-                self._announce_end(state, outcome)
+                self._fire_call_ended(state)
+            self._send(
+                kind,
+                state.destination,
+                state.contact,
+                state=state,
+                outcome=state.outcome if kind == MILESTONE_ENDED else None,
+                duration=(state.duration or 0) if kind == MILESTONE_ENDED else None,
+            )
 
-    def found_over(self, found: Resumed) -> None:
+    def tell_ended_while_away(self, found: Resumed) -> None:
         """The call the last run left was over at the start-up's ``getStatus``.
 
         When it ended is unknown: no talk time and no ``connectcall_call_ended``
@@ -156,31 +147,21 @@ class CallActivity:
         start-up arms the automations just before that.
         """
         record, status = found.call, found.status
-        if (
-            record is None
-            # Counted and announced by the run that followed it.
-            or record.get("reported", False)
-            # A connect that never showed a status: maybe never placed.
-            or not record.get("counted", True)
-        ):
+        if record is None or not Milestones.restore(record).ended_while_away():
             return
-        outcome = _outcome_found(record, status)
+        outcome = outcome_found(record, None if status is None else status.code)
         if outcome is not None:
-            self._remember(record.get("destination"), outcome, now())
-        milestone = CallMilestone(
-            kind=MILESTONE_ENDED,
-            config_entry_id=self._entry.entry_id,
-            device_id=self._device_id(),
-            destination=record.get("destination"),
-            contact=record.get("contact"),
-            outcome=outcome,
-        )
-
+            self._remember(record.get("destination"), outcome, wall_time())
         entry = self._entry
 
         @callback
         def _announce() -> None:
-            async_dispatcher_send(self._hass, CALL_MILESTONE, milestone)
+            self._send(
+                MILESTONE_ENDED,
+                record.get("destination"),
+                record.get("contact"),
+                outcome=outcome,
+            )
 
         @callback
         def _once_loaded(_: HomeAssistant) -> None:
@@ -239,8 +220,17 @@ class CallActivity:
         )
         return device.id if device else None
 
-    def _milestone(self, kind: str, state: CallState) -> None:
-        """Tell the triggers: a call started or was answered."""
+    def _send(
+        self,
+        kind: str,
+        destination: str | None,
+        contact: str | None,
+        *,
+        state: CallState | None = None,
+        outcome: str | None = None,
+        duration: float | None = None,
+    ) -> None:
+        """The one place a milestone is made: to the triggers and the event entity."""
         async_dispatcher_send(
             self._hass,
             CALL_MILESTONE,
@@ -248,58 +238,30 @@ class CallActivity:
                 kind=kind,
                 config_entry_id=self._entry.entry_id,
                 device_id=self._device_id(),
-                destination=state.destination,
-                contact=state.contact,
-            ),
-        )
-
-    def _announce_end(self, state: CallState, outcome: str) -> None:
-        """The end of a call: the bus event (the logbook's line) and the triggers."""
-        entry, device_id, duration = self._entry, self._device_id(), state.duration or 0
-        data = {
-            "config_entry_id": entry.entry_id,
-            "device_id": device_id,
-            # The account's call event entity: a logbook card filtered to
-            # it shows this line (logbook cards filter by entity only).
-            "entity_id": er.async_get(self._hass).async_get_entity_id(
-                "event", DOMAIN, f"{entry.entry_id}_call"
-            ),
-            "destination": state.destination,
-            "contact": state.contact,
-            "outcome": outcome,
-            "duration": duration,
-        }
-        self._hass.bus.async_fire(EVENT_CALL_ENDED, data)
-        async_dispatcher_send(
-            self._hass,
-            CALL_MILESTONE,
-            CallMilestone(
-                kind=MILESTONE_ENDED,
-                config_entry_id=entry.entry_id,
-                device_id=device_id,
-                destination=state.destination,
-                contact=state.contact,
+                destination=destination,
+                contact=contact,
                 outcome=outcome,
                 duration=duration,
+                state=state,
             ),
         )
 
-
-# Final codes that end an answered call as well as one hung up before the
-# answer: without a recorded answer, the outcome of a call found over at
-# start-up cannot be told from them.
-_AMBIGUOUS_ENDS: Final = frozenset({4, 30, 31})
-
-
-def _outcome_found(record: dict[str, Any], status: CallStatus | None) -> str | None:
-    """The outcome of a call found over at start-up; None: unknown.
-
-    Its session gone (no status) or a code any call may end with (4, 30, 31)
-    tell nothing: the call may have been answered while Home Assistant was
-    stopped. Unknown outcomes match no outcome filter and are not remembered.
-    """
-    if record.get("answered") is not None:
-        return OUTCOME_ANSWERED
-    if status is None or status.code in _AMBIGUOUS_ENDS:
-        return None
-    return UNANSWERED_OUTCOMES.get(status.code, OUTCOME_FAILED)
+    def _fire_call_ended(self, state: CallState) -> None:
+        """The ``connectcall_call_ended`` bus event (the logbook's line)."""
+        entry = self._entry
+        self._hass.bus.async_fire(
+            EVENT_CALL_ENDED,
+            {
+                "config_entry_id": entry.entry_id,
+                "device_id": self._device_id(),
+                # The account's call event entity: a logbook card filtered to
+                # it shows this line (logbook cards filter by entity only).
+                "entity_id": er.async_get(self._hass).async_get_entity_id(
+                    "event", DOMAIN, f"{entry.entry_id}_call"
+                ),
+                "destination": state.destination,
+                "contact": state.contact,
+                "outcome": state.outcome,
+                "duration": state.duration or 0,
+            },
+        )

@@ -21,7 +21,9 @@ from .const import SUBENTRY_CONTACT
 from .contacts import Contact
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity, contact_identifier
-from .plans import DialResult, contact_plan
+from .errors import action_errors
+from .plans import contact_plan
+from .runner import DialResult
 
 # Presses go through the coordinator's lock; no limit needed here.
 PARALLEL_UPDATES = 0
@@ -41,13 +43,17 @@ async def _call_contact(
     assert subentry_id is not None
     entry = coordinator.config_entry
     plan, _ = contact_plan(Contact(entry, entry.subentries[subentry_id]), {})
-    await coordinator.plans.async_run(plan, DialResult(), wait=False)
+    with action_errors(coordinator.hass, entry):
+        await coordinator.plans.async_run(plan, DialResult(), wait=False)
+
+
+async def _hang_up(coordinator: ConnectCallCoordinator, _: str | None) -> None:
+    with action_errors(coordinator.hass, coordinator.config_entry):
+        await coordinator.ending.async_hang_up()
 
 
 HANG_UP = ConnectCallButtonDescription(
-    key="hang_up",
-    translation_key="hang_up",
-    press_fn=lambda coordinator, _: coordinator.async_hang_up(),
+    key="hang_up", translation_key="hang_up", press_fn=_hang_up
 )
 CALL = ConnectCallButtonDescription(
     key="call", translation_key="call", press_fn=_call_contact

@@ -49,7 +49,7 @@ class Cadence:
         return max(self.fast, min(SLOW_MAX, 3 * self.interval))
 
     @property
-    def settle(self) -> float:
+    def quick_after_change(self) -> float:
         """Polled fast this long after a change was seen."""
         return 2 * self.interval
 
@@ -63,9 +63,27 @@ class Cadence:
         due (ringing, our hang-up on its way); ``failures``: polls failed in
         a row. Failures double the spacing, never below the interval.
         """
-        quick = busy or polled - changed < self.settle
+        quick = busy or polled - changed < self.quick_after_change
         gap = self.fast if quick else self.slow
         if failures:
             doubled = max(gap, self.interval) * 2 ** min(failures - 1, 8)
             gap = min(BACK_OFF_MAX, doubled)
         return polled + gap
+
+    def bound_retry(
+        self, *, now: float, polled: float, changed: float, failures: int, judged: bool
+    ) -> float:
+        """When to hang up at a ring timeout or ``max_duration`` that ran out.
+
+        ``judged``: a tick judged the bound since it ran out, so its hang-up
+        failed. Not judged: at once. Failed: again an interval after the
+        last try, later while polls back off; never faster into errors.
+        """
+        if not judged:
+            return now
+        return max(
+            polled + self.interval,
+            self.next_poll(
+                polled=polled, changed=changed, busy=True, failures=failures
+            ),
+        )

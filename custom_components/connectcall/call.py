@@ -41,6 +41,16 @@ FOLLOW_SLACK: Final = 60.0
 # Polls that keep failing this long (within one call) give the call up.
 POLL_GIVE_UP: Final = 300.0
 
+# A call's milestones: told to the totals, the triggers, the event entity,
+# the bus (``connectcall_call_ended``) and so the logbook, each once.
+MILESTONE_STARTED: Final = "started"
+MILESTONE_ANSWERED: Final = "answered"
+MILESTONE_ENDED: Final = "ended"
+# Final codes that end an answered call as well as one hung up before the
+# answer: without a recorded answer, the outcome of a call found over at
+# start-up cannot be told from them.
+_AMBIGUOUS_ENDS: Final = frozenset({4, 30, 31})
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallState:
@@ -139,7 +149,7 @@ class CallTracker:
 
     # What is fed in.
 
-    def status(self, code: int, message: str, now: float) -> bool:
+    def on_status(self, code: int, message: str, now: float) -> bool:
         """A ``getStatus`` answer; False when it was not taken as this call's."""
         self._failing_since = None
         if self.over:
@@ -309,3 +319,95 @@ class CallTracker:
         if self._hang_up_outcome is not None:
             return self._hang_up_outcome
         return UNANSWERED_OUTCOMES.get(self.code or 0, OUTCOME_FAILED)
+
+
+class Milestones:
+    """Which milestones of one call were told: each is decided here, once.
+
+    A call counts (``started``) once the server accepted it; one whose
+    ``connect`` got no answer (``sure=False``) once it shows a status of its
+    own, as the server may never have placed it. Its answer is told once;
+    its end once, and only for a call that counts. Kept with the call's
+    record across a restart (``counted``, ``answer_reported``, ``reported``).
+    """
+
+    __slots__ = ("answered", "counted", "ended", "sure")
+
+    def __init__(
+        self,
+        *,
+        sure: bool = True,
+        counted: bool = False,
+        answered: bool = False,
+        ended: bool = False,
+    ) -> None:
+        """Nothing told yet, unless said (a call resumed after a restart)."""
+        self.sure = sure
+        self.counted = counted
+        self.answered = answered
+        self.ended = ended
+
+    @classmethod
+    def restore(cls, record: dict[str, Any] | None) -> Milestones:
+        """What a stored record says was told.
+
+        No record (a session found alone): everything was, by its own run.
+        A record of an older version without the flags: what it knew.
+        """
+        if record is None:
+            return cls(counted=True, answered=True, ended=True)
+        counted = bool(record.get("counted", True))
+        return cls(
+            sure=counted,
+            counted=counted,
+            answered=bool(
+                record.get("answer_reported", record.get("answered") is not None)
+            ),
+            ended=bool(record.get("reported", False)),
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """Kept with the call's record."""
+        return {
+            "counted": self.counted,
+            "answer_reported": self.answered,
+            "reported": self.ended,
+        }
+
+    def due(self, tracker: CallTracker) -> tuple[str, ...]:
+        """The milestones ``tracker`` reached that were not told: now they are."""
+        due: list[str] = []
+        if not self.counted and (self.sure or tracker.progressed):
+            self.counted = True
+            due.append(MILESTONE_STARTED)
+        if tracker.answered is not None and not self.answered:
+            self.answered = True
+            due.append(MILESTONE_ANSWERED)
+        if tracker.over and not self.ended:
+            self.ended = True
+            if self.counted:
+                due.append(MILESTONE_ENDED)
+        return tuple(due)
+
+    def ended_while_away(self) -> bool:
+        """Whether the end of a call found over at start-up is to be told.
+
+        Not if its run told it, nor if it never counted (maybe never placed).
+        """
+        due = self.counted and not self.ended
+        self.ended = True
+        return due
+
+
+def outcome_found(record: dict[str, Any], code: int | None) -> str | None:
+    """The outcome of a call found over at start-up; None: unknown.
+
+    ``code``: the final status found (None: its session was gone). A lost
+    session or a code any call may end with (4, 30, 31) tells nothing: the
+    call may have been answered while Home Assistant was stopped.
+    """
+    if record.get("answered") is not None:
+        return OUTCOME_ANSWERED
+    if code is None or code in _AMBIGUOUS_ENDS:
+        return None
+    return UNANSWERED_OUTCOMES.get(code, OUTCOME_FAILED)

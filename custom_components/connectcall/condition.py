@@ -53,7 +53,7 @@ class CallActiveCondition(CallCondition):
     def _async_check(self, **kwargs: Unpack[ConditionCheckParams]) -> bool:
         entries, picked = self._accounts()
         return any(
-            (call := entry.runtime_data.current) is not None
+            (call := entry.runtime_data.line.current) is not None
             and not call.tracker.over
             and (
                 picked is None

@@ -1,37 +1,36 @@
-"""The call coordinator: wires the parts of one account's line together.
+"""The call coordinator: builds one account's line and its parts, publishes.
 
-- ``session.py``: the session keeper, every rule of call safety;
-- ``call.py``: what a status code means for the call (no I/O);
-- ``plans.py``: a dial's numbers worked through; ``placing.py``: one call
+- ``line.py``: what the parts share (the lock, the session keeper, the
+  followed call); ``session.py``: the keeper, every rule of call safety;
+- ``call.py``: what a status means for the call and which milestones it
+  reached (no I/O);
+- ``runner.py``: a dial's numbers worked through; ``placing.py``: one call
   placed; ``schedule.py``: a call followed by its polls; ``ending.py``:
-  hang-ups, logouts, shutdown; ``activity.py``: totals and the call event.
+  hang-ups, logouts, shutdown; ``activity.py``: totals and milestones told.
 
-The coordinator holds what they share (the lock around every request about
-calls, the keeper, the followed call) and publishes the call's state to the
-entities. Its ``update_interval`` stays ``None``: calls poll on timers of
+The coordinator publishes the call's state to the entities and turns the
+parts' errors into Home Assistant's (setup, polls, a list in the
+background). Its ``update_interval`` stays ``None``: calls poll on timers of
 their own (``schedule.py``), and outside calls nothing is requested.
 """
 
 from __future__ import annotations
-
-import asyncio
-from collections.abc import Coroutine
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .activity import CallActivity
-from .api import ConnectCallClient
-from .call import CallState, CallTotals
+from .api import ConnectCallClient, ConnectCallError
+from .call import CallState
 from .const import DOMAIN, LOGGER
 from .ending import CallEnding
-from .errors import setup_errors
+from .errors import background_error, poll_error, setup_errors
 from .issues import async_call_may_ring
+from .line import FollowedCall, Line
 from .placing import CallPlacer
-from .plans import DialPlan, PlanRunner
-from .schedule import FollowedCall, PollSchedule
+from .runner import PlanRunner
+from .schedule import PollSchedule
 from .session import SessionKeeper
 from .storage import session_store
 
@@ -39,7 +38,7 @@ type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
 
 
 class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
-    """One account's line: its parts, what they share, the state published."""
+    """One account's line and its parts; the state the entities show."""
 
     config_entry: ConnectCallConfigEntry
 
@@ -58,52 +57,21 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             update_interval=None,
             always_update=False,
         )
-        self.client = client
         self.data = CallState()
         self.keeper = SessionKeeper(client, session_store(hass, entry.entry_id))
-        # Held around every request about calls: one at a time, in order.
-        self.lock = asyncio.Lock()
-        # The followed call (the last one placed or resumed).
-        self.current: FollowedCall | None = None
-        self.call_ids = 0
-        self.shut_down = False
+        self.line = Line(self.keeper, self)
         self.activity = CallActivity(hass, entry)
-        self.plans: PlanRunner[FollowedCall] = PlanRunner(self)
-        self.placer = CallPlacer(self)
-        self.schedule = PollSchedule(self)
-        self.ending = CallEnding(self)
-
-    @property
-    def totals(self) -> CallTotals:
-        """The account's calls and talk time (the statistics sensors)."""
-        return self.activity.totals
-
-    @property
-    def session_open(self) -> bool:
-        """A login session is open (diagnostics; never the GUID itself)."""
-        return self.keeper.is_open
-
-    @property
-    def occupied(self) -> bool:
-        """A call not yet over, or a placement in flight (``CallLine``)."""
-        return bool(
-            self.placer.in_flight
-            or (self.current is not None and not self.current.tracker.over)
+        self.schedule = PollSchedule(hass, entry, self.line, self._poll_failed)
+        self.placer = CallPlacer(hass, entry, self.line, self.schedule)
+        self.plans: PlanRunner[FollowedCall] = PlanRunner(
+            self.placer, self._background_failed
         )
+        self.ending = CallEnding(self.line, self.schedule, self.plans)
 
     @property
-    def holder_key(self) -> str | None:
-        """What dialled the call holding the line (``CallLine``)."""
-        return self.placer.holder_key
-
-    @property
-    def call_in_progress(self) -> bool:
+    def in_use(self) -> bool:
         """A call rings or talks, is being placed, or a list still goes on."""
-        return self.plans.in_progress or self.occupied
-
-    def is_current(self, call: FollowedCall) -> bool:
-        """``call`` is the one followed, not over, and this run goes on."""
-        return self.current is call and not call.tracker.over and not self.shut_down
+        return self.plans.running or self.placer.holds_line
 
     async def _async_setup(self) -> None:
         """Resume a call the last run left; else probe the credentials once.
@@ -112,71 +80,61 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         end it on a server that keeps one session per account.
         """
         await self.activity.async_load()
+        entry = self.config_entry
         # Unreachable: a stored GUID stays stored for the next attempt.
         with setup_errors():
             resumed = await self.keeper.resume()
-            if (found := self.keeper.found_over) is not None:
+            if (found := self.keeper.ended_while_away) is not None:
                 # Before the probe: its session is closed, a retry finds none.
-                self.activity.found_over(found)
+                self.activity.tell_ended_while_away(found)
             if (unseen := self.keeper.placed_unseen) is not None:
                 async_call_may_ring(
                     self.hass,
-                    self.config_entry.entry_id,
-                    self.config_entry.title,
+                    entry.entry_id,
+                    entry.title,
                     unseen.get("contact") or unseen.get("destination") or "?",
                 )
             if resumed is None:
-                await self.client.verify()
+                await self.keeper.client.verify()
         if resumed is not None:
-            self.schedule.resume(resumed)
+            self.data = self.schedule.resume(resumed).tracker.state
 
     async def _async_update_data(self) -> CallState:
         """Polls are the calls' own timers; a refresh only reads."""
         return self.data
 
-    # The actions (and the plan runner's CallLine).
-
-    async def async_place(self, plan: DialPlan, destination: str) -> FollowedCall:
-        """Place one call and poll it once (``CallLine``)."""
-        return await self.placer.async_place(plan, destination)
-
-    async def async_wait(self, call: FollowedCall, bound: float) -> str:
-        """The call's outcome, hanging up at ``bound`` (``CallLine``)."""
-        return await self.placer.async_wait(call, bound)
-
-    async def async_unconfirmed_end_still_up(self) -> bool:
-        """Ask the server about a call over by our knowledge (``CallLine``)."""
-        return await self.schedule.async_unconfirmed_end_still_up()
-
-    def create_background_task(
-        self, coro: Coroutine[Any, Any, None], name: str
-    ) -> asyncio.Task[None]:
-        """A task the config entry ends at unload (``CallLine``)."""
-        return self.config_entry.async_create_background_task(self.hass, coro, name)
-
-    async def async_hang_up(self) -> None:
-        """The ``hang_up`` action."""
-        await self.ending.async_hang_up()
-
-    async def async_end_session(self) -> None:
-        """The ``end_session`` action."""
-        await self.ending.async_end_session()
-
     async def async_shutdown(self) -> None:
-        """Unload and Home Assistant stop (see ``CallEnding``)."""
+        """Unload and Home Assistant stop (see ``CallEnding``).
+
+        The totals are written last: a call a placement in flight placed
+        counts, and its record is written before them.
+        """
         await super().async_shutdown()
-        if self.shut_down:
+        if self.line.closed:
             return
-        # From here on no timer, poll or bound sends anything.
-        self.shut_down = True
-        await self.ending.async_shutdown()
+        try:
+            await self.ending.async_shutdown()
+        finally:
+            await self.activity.async_save()
+
+    def tell(self, call: FollowedCall) -> None:
+        """Tell the milestones ``call`` reached, each once (``Milestones``)."""
+        due = call.milestones.due(call.tracker)
+        if self.line.current is call:
+            # Its record (with what was told) before the totals count it.
+            self.keeper.track(None if call.tracker.over else call.snapshot())
+        self.activity.tell(call, due)
 
     def publish(self, call: FollowedCall) -> None:
-        """Hand the tracker's state to the entities, with its side effects."""
+        """Tell the call's milestones and hand its state to the entities."""
+        self.tell(call)
         state = call.tracker.state
-        self.activity.published(call, state, self.data)
         if state.answered_at is not None or state.ended_at is not None:
-            call.settled.set()
-        if self.current is call:
-            self.keeper.track(None if state.ended_at else call.snapshot())
+            call.outcome_known.set()
         self.async_set_updated_data(state)
+
+    def _poll_failed(self, err: ConnectCallError) -> None:
+        self.async_set_update_error(poll_error(err))
+
+    def _background_failed(self, err: ConnectCallError) -> None:
+        background_error(self.hass, self.config_entry, err)

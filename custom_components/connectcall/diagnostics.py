@@ -29,7 +29,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Entry, options, last call state, totals, session and request counters."""
     coordinator = entry.runtime_data
-    client = coordinator.client
+    client = coordinator.keeper.client
     return async_redact_data(
         {
             "entry": {
@@ -43,8 +43,8 @@ async def async_get_config_entry_diagnostics(
                 ],
             },
             "call": asdict(coordinator.data),
-            "totals": asdict(coordinator.totals),
-            "session_open": coordinator.session_open,
+            "totals": asdict(coordinator.activity.totals),
+            "session_open": coordinator.keeper.is_open,
             "last_update_success": coordinator.last_update_success,
             "requests": client.request_count,
             "request_errors": client.error_count,

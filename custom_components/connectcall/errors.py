@@ -30,6 +30,7 @@ from .api import (
     normalize_number,
 )
 from .const import DOMAIN, LOGGER
+from .line import LineClosedError
 from .session import CallMayBePlacedError
 
 # The first match wins: the table goes from the most to the least specific.
@@ -38,6 +39,7 @@ from .session import CallMayBePlacedError
 _TABLE: Final[tuple[tuple[type[ConnectCallError], str, str], ...]] = (
     (ConnectCallAuthenticationError, "auth_failed", "invalid_auth"),
     (CallMayBePlacedError, "call_uncertain", "cannot_connect"),
+    (LineClosedError, "unloaded", "cannot_connect"),
     (ConnectCallCommandError, "command_failed", "cannot_connect"),
     (ConnectCallResponseError, "invalid_response", "cannot_connect"),
     (ConnectCallError, "cannot_connect", "cannot_connect"),
@@ -57,6 +59,17 @@ def translated(key: str, **placeholders: str) -> HomeAssistantError:
     )
 
 
+def background_error(
+    hass: HomeAssistant, entry: ConfigEntry, err: ConnectCallError
+) -> None:
+    """Work nobody awaits failed (a list in the background): reauth if refused.
+
+    A refused login starts reauth, as at an action.
+    """
+    if isinstance(err, ConnectCallAuthenticationError):
+        entry.async_start_reauth(hass)
+
+
 @contextlib.contextmanager
 def action_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
     """Actions (and buttons): a translated error; a refused login starts reauth."""
@@ -64,8 +77,7 @@ def action_errors(hass: HomeAssistant, entry: ConfigEntry) -> Iterator[None]:
         yield
     except ConnectCallError as err:
         key, _ = _row(err)
-        if isinstance(err, ConnectCallAuthenticationError):
-            entry.async_start_reauth(hass)
+        background_error(hass, entry, err)
         placeholders = (
             {"code": str(err.code)} if isinstance(err, ConnectCallCommandError) else {}
         )

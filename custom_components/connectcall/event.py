@@ -6,11 +6,13 @@ from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .call import CallState
+from .activity import CALL_MILESTONE, CallMilestone
+from .call import MILESTONE_ANSWERED, MILESTONE_STARTED
 from .codes import EVENT_STARTED, EVENT_TYPES, OUTCOME_ANSWERED, end_event_type
-from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
+from .coordinator import ConnectCallConfigEntry
 from .entity import ConnectCallEntity
 
 PARALLEL_UPDATES = 0
@@ -31,49 +33,41 @@ async def async_setup_entry(
 
 
 class ConnectCallEvent(ConnectCallEntity, EventEntity):
-    """Fires once per milestone of each call, derived from the call state."""
+    """Fires once per milestone of each call, as ``call.Milestones`` decides."""
 
     # The dialled number is personal data: keep it out of the recorder.
     _unrecorded_attributes = frozenset({"destination"})
-
-    def __init__(
-        self, coordinator: ConnectCallCoordinator, description: EventEntityDescription
-    ) -> None:
-        """Start from the current call: nothing of it is fired again."""
-        super().__init__(coordinator, description)
-        self._fired: tuple[int, bool, bool] = self._milestones(coordinator.data)
 
     @property
     def available(self) -> bool:
         """Events are a stream: a failed poll does not make it unavailable."""
         return True
 
-    @staticmethod
-    def _milestones(state: CallState) -> tuple[int, bool, bool]:
-        return (
-            state.call_id,
-            state.answered_at is not None,
-            state.ended_at is not None,
+    async def async_added_to_hass(self) -> None:
+        """Listen to the account's milestones."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, CALL_MILESTONE, self._on_milestone)
         )
 
     @callback
-    def _handle_coordinator_update(self) -> None:
-        state = self.coordinator.data
-        call_id, answered, ended = self._milestones(state)
-        seen_id, seen_answered, seen_ended = self._fired
-        if call_id != seen_id:
-            seen_answered = seen_ended = False
-            self._fire(EVENT_STARTED, state)
-        if answered and not seen_answered:
-            self._fire(OUTCOME_ANSWERED, state)
-        if ended and not seen_ended and state.outcome:
-            extra = {"duration": state.duration} if answered else {}
-            self._fire(end_event_type(state.outcome), state, extra)
-        self._fired = (call_id, answered, ended)
-
-    def _fire(
-        self, event_type: str, state: CallState, extra: dict[str, Any] | None = None
-    ) -> None:
+    def _on_milestone(self, milestone: CallMilestone) -> None:
+        state = milestone.state
+        # A call found over at a start-up has no state (nor a time) to show.
+        if milestone.config_entry_id != self.coordinator.config_entry.entry_id or (
+            state is None
+        ):
+            return
+        extra: dict[str, Any] = {}
+        if milestone.kind == MILESTONE_STARTED:
+            event_type = EVENT_STARTED
+        elif milestone.kind == MILESTONE_ANSWERED:
+            event_type = OUTCOME_ANSWERED
+        else:
+            assert milestone.outcome is not None
+            event_type = end_event_type(milestone.outcome)
+            if state.answered_at is not None:
+                extra["duration"] = state.duration
         self._trigger_event(
             event_type,
             {
@@ -81,6 +75,6 @@ class ConnectCallEvent(ConnectCallEntity, EventEntity):
                 "status_code": state.code,
                 "destination": state.destination,
             }
-            | (extra or {}),
+            | extra,
         )
         self.async_write_ha_state()

@@ -10,19 +10,20 @@ a call; the task records and follows what it placed.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import Any
 
-from .call import CallTracker
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .call import CallState, CallTracker, Milestones
 from .codes import CODE_HUNG_UP, OUTCOME_ANSWERED, OUTCOME_NO_ANSWER
 from .const import DOMAIN, LOGGER
 from .contacts import contact_name
-from .errors import action_errors, translated
+from .line import FollowedCall, Line, LineClosedError, wall_time
 from .plans import DialPlan
-from .schedule import FollowedCall, now
+from .schedule import PollSchedule
 from .session import Placement
-
-if TYPE_CHECKING:
-    from .coordinator import ConnectCallCoordinator
 
 
 def _log_unawaited(task: asyncio.Task[FollowedCall]) -> None:
@@ -32,32 +33,40 @@ def _log_unawaited(task: asyncio.Task[FollowedCall]) -> None:
 
 
 class CallPlacer:
-    """Places calls through the session keeper and waits for their outcome."""
+    """Places calls on the line and waits for their outcome (a plan's ``Placer``)."""
 
-    def __init__(self, coordinator: ConnectCallCoordinator) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        line: Line,
+        schedule: PollSchedule,
+    ) -> None:
         """Nothing is placed until a dial."""
-        self._co = coordinator
+        self._hass = hass
+        self._entry = entry
+        self._line = line
+        self._schedule = schedule
         # Placements in flight (they outlive a cancelled caller), each with
         # its plan's key.
-        self.in_flight: dict[asyncio.Task[FollowedCall], str] = {}
+        self._in_flight: dict[asyncio.Task[FollowedCall], str] = {}
 
-    async def async_place(self, plan: DialPlan, destination: str) -> FollowedCall:
-        """Place a call (hanging up a previous one first), poll it once."""
-        co = self._co
-        task = co.hass.async_create_task(
-            self._place(plan, destination), f"{DOMAIN} dial"
-        )
-        # Counted until done, even if cancelled before it ran.
-        self.in_flight[task] = plan.key
-        task.add_done_callback(self._placed)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            task.add_done_callback(_log_unawaited)
-            raise
+    @property
+    def in_flight(self) -> tuple[asyncio.Task[FollowedCall], ...]:
+        """The placements not yet done."""
+        return tuple(self._in_flight)
 
-    def _placed(self, task: asyncio.Task[FollowedCall]) -> None:
-        self.in_flight.pop(task, None)
+    @property
+    def state(self) -> CallState:
+        """The line's call, as the entities show it."""
+        call = self._line.current
+        return CallState() if call is None else call.tracker.state
+
+    @property
+    def holds_line(self) -> bool:
+        """A call not yet over, or a placement in flight."""
+        call = self._line.current
+        return bool(self._in_flight or (call is not None and not call.tracker.over))
 
     @property
     def holder_key(self) -> str | None:
@@ -66,55 +75,73 @@ class CallPlacer:
         A placement in flight (the latest) first, else the followed call's
         (also one over by our knowledge alone, which may still be up).
         """
-        if self.in_flight:
-            return next(reversed(self.in_flight.values()))
-        current = self._co.current
-        return None if current is None else current.tracker.dial_key
+        if self._in_flight:
+            return next(reversed(self._in_flight.values()))
+        call = self._line.current
+        return None if call is None else call.tracker.dial_key
+
+    def create_background_task(
+        self, coro: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None]:
+        """A task the config entry ends at unload."""
+        return self._entry.async_create_background_task(self._hass, coro, name)
+
+    async def async_unconfirmed_end_still_up(self) -> bool:
+        """See ``Line.unconfirmed_end_still_up``."""
+        return await self._line.unconfirmed_end_still_up()
+
+    async def async_place(self, plan: DialPlan, destination: str) -> FollowedCall:
+        """Place a call (hanging up a previous one first), poll it once."""
+        task = self._hass.async_create_task(
+            self._place(plan, destination), f"{DOMAIN} dial"
+        )
+        # Counted until done, even if cancelled before it ran.
+        self._in_flight[task] = plan.key
+        task.add_done_callback(self._placed)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_log_unawaited)
+            raise
+
+    def _placed(self, task: asyncio.Task[FollowedCall]) -> None:
+        self._in_flight.pop(task, None)
 
     async def _place(self, plan: DialPlan, destination: str) -> FollowedCall:
-        co = self._co
-        async with co.lock:
-            old = co.current
+        line = self._line
+        async with line.lock:
+            old = line.current
             # What the server last said of the call before (the hang-up
             # below changes our view of it, not the server's).
             previous = None if old is None else old.tracker.code
             if old is not None and not old.tracker.server_final:
-                with action_errors(co.hass, co.config_entry):
-                    await co.ending.end_call_locked(old)
-                if not old.tracker.over:
-                    old.tracker.end_locally(CODE_HUNG_UP, now())
-                    co.publish(old)
+                await line.end_call_locked(old)
+                line.end_locally(old, CODE_HUNG_UP)
             # Until the server answers, the call is as unsure as one whose
             # connect got no answer: kept for a crash while the request is out.
-            record = self._tracker(
-                plan, destination, co.keeper.is_open, previous
-            ).snapshot()
-            with action_errors(co.hass, co.config_entry):
-                placement, settled = await co.keeper.place(
-                    destination, plan.source, plan.mode, record | {"counted": False}
-                )
-            settling = placement is Placement.SETTLED
+            record = (
+                self._tracker(
+                    plan, destination, line.keeper.is_open, previous
+                ).snapshot()
+                | Milestones(sure=False).snapshot()
+            )
+            placement, first_status = await line.keeper.place(
+                destination, plan.source, plan.mode, record
+            )
+            unconfirmed = placement is Placement.UNCONFIRMED
             tracker = self._tracker(
                 plan,
                 destination,
                 placement.reused_session,
                 # Unconfirmed by the server: its status alone can tell this
                 # call from the one before, which may still be up.
-                previous if settling else None,
+                previous if unconfirmed else None,
             )
-            co.call_ids = tracker.call_id
-            if settled is not None:
-                # The settling getStatus was this call's first status.
-                tracker.status(settled.code, settled.message, now())
-            call = co.schedule.follow(tracker, counted=not settling)
-            # Its record before its count: a crash between the two writes
-            # never counts it twice.
-            await co.keeper.write_pending()
-            if call.counted:
-                co.activity.dialled(call)
-            # The base of the first poll's state, published by that poll.
-            co.data = call.tracker.state
-        await co.schedule.poll_now(call)
+            if first_status is not None:
+                # The getStatus that checked the session was the call's first.
+                tracker.on_status(first_status.code, first_status.message, wall_time())
+            call = self._schedule.follow(tracker, Milestones(sure=not unconfirmed))
+        await self._schedule.poll_now(call)
         return call
 
     def _tracker(
@@ -125,16 +152,15 @@ class CallPlacer:
         lingering: int | None,
     ) -> CallTracker:
         """The next call of ``plan`` to ``destination``, dialled now."""
-        co = self._co
         return CallTracker(
-            call_id=co.call_ids + 1,
+            call_id=self._line.next_call_id,
             destination=destination,
-            dialled=now(),
+            dialled=wall_time(),
             reused_session=reused_session,
             lingering=lingering,
             # Named as dialled: a later edit of the contacts (or a second
             # contact with this number) does not rename it.
-            contact=plan.contact or contact_name(co.config_entry, destination),
+            contact=plan.contact or contact_name(self._entry, destination),
             ring_timeout=plan.ring_timeout,
             max_duration=plan.max_duration,
             dial_key=plan.key,
@@ -146,22 +172,21 @@ class CallPlacer:
         Running out of time hangs up: ``no_answer``. Cancelling the wait
         (an automation restarting) leaves the call alone.
         """
-        co = self._co
+        line = self._line
         try:
             async with asyncio.timeout(bound):
-                await call.settled.wait()
+                await call.outcome_known.wait()
         except TimeoutError:
-            async with co.lock:
+            async with line.lock:
                 # Under the lock: a newer dial or an unload may have come;
                 # a hang-up the server accepted is not sent again.
-                if co.is_current(call) and not call.tracker.hung_up_by_us:
-                    with action_errors(co.hass, co.config_entry):
-                        await co.ending.hang_up_locked(call, OUTCOME_NO_ANSWER)
-            await co.schedule.poll_again(call)
-        if co.shut_down:
+                if line.is_current(call) and not call.tracker.hung_up_by_us:
+                    await line.hang_up_locked(call, OUTCOME_NO_ANSWER)
+            await self._schedule.poll_again(call)
+        if line.closed:
             # This run no longer follows the call (a reload goes on with it).
-            raise translated("unloaded")
+            raise LineClosedError("The line closed while a dial waited")
         if call.tracker.answered is not None:
             return OUTCOME_ANSWERED
-        # Not settled: the bound ran out (even if the hang-up's poll failed).
+        # Not known: the bound ran out (even if the hang-up's poll failed).
         return call.tracker.outcome or OUTCOME_NO_ANSWER

@@ -52,8 +52,7 @@ class InsecureURLRepairFlow(RepairsFlow):
             if (
                 # The probe logs in: on a server with one session per account
                 # it could end the call (and the reload stops following it).
-                entry.state is ConfigEntryState.LOADED
-                and entry.runtime_data.call_in_progress
+                entry.state is ConfigEntryState.LOADED and entry.runtime_data.in_use
             ):
                 errors["base"] = "call_in_progress"
             elif not (errors := await async_probe(self.hass, data)):

@@ -53,7 +53,7 @@ SENSORS: tuple[ConnectCallSensorDescription, ...] = (
         key="calls",
         translation_key="calls",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda coordinator: coordinator.totals.calls,
+        value_fn=lambda coordinator: coordinator.activity.totals.calls,
     ),
     ConnectCallSensorDescription(
         key="talk_time",
@@ -64,7 +64,7 @@ SENSORS: tuple[ConnectCallSensorDescription, ...] = (
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
         # Minutes to two places: a few seconds' call shows (0.15 min = 9 s).
         suggested_display_precision=2,
-        value_fn=lambda coordinator: coordinator.totals.talk_time,
+        value_fn=lambda coordinator: coordinator.activity.totals.talk_time,
     ),
 )
 

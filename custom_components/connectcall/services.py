@@ -40,8 +40,9 @@ from .const import (
 )
 from .contacts import Contact, comparable, contacts_of, find_contacts
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
-from .errors import invalid_input
-from .plans import DialPlan, DialResult, build_plan, checked_flag, contact_plan
+from .errors import action_errors, invalid_input
+from .plans import DialPlan, build_plan, checked_flag, contact_plan
+from .runner import DialResult
 
 SERVICE_DIAL = "dial"
 SERVICE_CALL_CONTACT = "call_contact"
@@ -150,9 +151,10 @@ async def _async_run(
     """Run a checked plan; with respond_on_error an API failure is a response."""
     result = DialResult()
     try:
-        await coordinator.plans.async_run(
-            plan, result, wait=wait, keep_active_call=keep_active_call
-        )
+        with action_errors(call.hass, coordinator.config_entry):
+            await coordinator.plans.async_run(
+                plan, result, wait=wait, keep_active_call=keep_active_call
+            )
     except HomeAssistantError as err:
         # The API's failures only: the input was checked before.
         if not respond_on_error or err.translation_domain != DOMAIN:
@@ -264,11 +266,15 @@ def _response(
 
 
 async def _async_hang_up(call: ServiceCall) -> None:
-    await _coordinator(call).async_hang_up()
+    coordinator = _coordinator(call)
+    with action_errors(call.hass, coordinator.config_entry):
+        await coordinator.ending.async_hang_up()
 
 
 async def _async_end_session(call: ServiceCall) -> None:
-    await _coordinator(call).async_end_session()
+    coordinator = _coordinator(call)
+    with action_errors(call.hass, coordinator.config_entry):
+        await coordinator.ending.async_end_session()
 
 
 @callback

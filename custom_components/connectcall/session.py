@@ -6,7 +6,7 @@ A dial rings at most one call, and no call the server placed is lost:
   attempt. The client never re-sends them (aiohttp's retry is off for them);
   nothing here sends them again after a time-out, a dropped connection, an
   HTTP error or an unreadable answer.
-- An uncertain ``connect`` (no readable answer) is settled by ``getStatus``:
+- An uncertain ``connect`` (no readable answer) is checked by ``getStatus``:
   a live session is taken to hold the new call, which is then followed. A
   session that is gone or answers error pages is closed (``hangUp``, ``end``)
   and forgotten, so the next dial logs in; one the server cannot be reached
@@ -81,7 +81,7 @@ class Placement(Enum):
     # The open session; ``connect`` got no answer but the session lives on,
     # so the call is followed as placed though the server may never have
     # acted on it.
-    SETTLED = auto()
+    UNCONFIRMED = auto()
 
     @property
     def reused_session(self) -> bool:
@@ -123,6 +123,9 @@ class SessionStore(Protocol):
     ) -> None:
         """Save soon (coalesced)."""
 
+    async def async_remove(self) -> None:
+        """Remove the saved data."""
+
 
 class SessionKeeper:
     """Holds the GUID; every request about calls goes through here."""
@@ -140,7 +143,7 @@ class SessionKeeper:
         self._placing: dict[str, Any] | None = None
         # The call the last run left, found over by ``resume`` (its final
         # status and record): its end is still to be reported.
-        self.found_over: Resumed | None = None
+        self.ended_while_away: Resumed | None = None
         # The call the last run was placing by ``login`` when it stopped
         # without a word (a crash): it may ring, with no GUID to follow it by.
         self.placed_unseen: dict[str, Any] | None = None
@@ -155,9 +158,9 @@ class SessionKeeper:
     ) -> tuple[Placement, CallStatus | None]:
         """Place one call: how it went into a session, and what it showed.
 
-        For a settled call, the status the settling ``getStatus`` read (None:
-        nothing readable); else None. Raises the client's errors, or
-        :class:`CallMayBePlacedError`.
+        For an unconfirmed call, the status the ``getStatus`` that checked
+        its session read (None: nothing readable); else None. Raises the
+        client's errors, or :class:`CallMayBePlacedError`.
 
         ``record``: the call as a restart would follow it (uncounted: the
         server may never act on the request). It is written before the
@@ -210,10 +213,10 @@ class SessionKeeper:
         except ConnectCallError as err:
             if not _uncertain(err):
                 raise
-            return Placement.SETTLED, await self._settle(session, err)
+            return Placement.UNCONFIRMED, await self._check_unanswered(session, err)
         return Placement.CONNECT, None
 
-    async def _settle(
+    async def _check_unanswered(
         self, session: Session, cause: ConnectCallError
     ) -> CallStatus | None:
         """An unanswered ``connect``: a live session is taken to hold the call.
@@ -260,7 +263,7 @@ class SessionKeeper:
         seen = await self._seen(session)
         return await self._seen(session) if seen is _Seen.LOST else seen
 
-    async def status(self) -> CallStatus | None:
+    async def get_status(self) -> CallStatus | None:
         """The call's status; None when unchanged (105).
 
         Raises :class:`SessionLostError` once a loss is confirmed.
@@ -395,11 +398,24 @@ class SessionKeeper:
             return Resumed(status, record)
         # Over (a final status of its own), or its session gone: the stored
         # call's end is still to be told.
-        self.found_over = Resumed(status, record)
+        self.ended_while_away = Resumed(status, record)
         LOGGER.info("Ending the login session left open by the last run")
         await self.client.close(session, hang_up=status is None)
         await self._store.async_save({})
         return None
+
+    async def remove(self) -> None:
+        """The account is removed: end the session a stop left, forget it all.
+
+        Unloading kept a call in progress (and its GUID); removal is the
+        moment to hang it up and log out. Best effort, bounded by the client.
+        """
+        try:
+            stored = await self._store.async_load() or {}
+            if guid := stored.get("guid"):
+                await self.client.close(Session(guid))
+        finally:
+            await self._store.async_remove()
 
     def _remember(self, session: Session) -> None:
         self._session, self._call = session, None

@@ -18,13 +18,8 @@ from homeassistant.helpers.trigger import (
     TriggerNotTriggeredReporter,
 )
 
-from .activity import (
-    CALL_MILESTONE,
-    MILESTONE_ANSWERED,
-    MILESTONE_ENDED,
-    MILESTONE_STARTED,
-    CallMilestone,
-)
+from .activity import CALL_MILESTONE, CallMilestone
+from .call import MILESTONE_ANSWERED, MILESTONE_ENDED, MILESTONE_STARTED
 from .targets import (
     ATTR_OUTCOME,
     OUTCOME_SCHEMA,

@@ -1,0 +1,186 @@
+"""One account's line: what the parts of its coordinator share.
+
+The lock around every request about calls, the session keeper (every such
+request goes through it), the followed call and the way its state is
+published. The parts (``placing.py``, ``schedule.py``, ``ending.py``) get
+the line and change what it holds through its methods only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from homeassistant.util import dt as dt_util
+
+from .api import ConnectCallError
+from .cadence import Cadence
+from .call import CallTracker, Milestones
+from .codes import FINAL_STATUS_CODES, OUTCOME_CANCELED
+from .session import SessionKeeper, SessionLostError
+
+
+def wall_time() -> float:
+    """The trackers' clock: Unix time, so a resumed call keeps its times."""
+    return dt_util.utcnow().timestamp()
+
+
+class LineClosedError(ConnectCallError):
+    """The line closed (an unload or a stop) while a dial waited on it."""
+
+
+@dataclass(slots=True, eq=False)
+class FollowedCall:
+    """A followed call: its tracker, what was told of it, its polls (loop time)."""
+
+    tracker: CallTracker
+    milestones: Milestones
+    cadence: Cadence
+    # When a change was last seen (or the call followed, or our hang-up
+    # accepted): polled fast for a while after it.
+    changed: float
+    polled: float | None = None  # when the last poll was sent
+    failures: int = 0  # polls failed in a row: the back-off
+    timer: asyncio.TimerHandle | None = None  # the next poll
+    # The ring timeout, max_duration or the end of following, the soonest.
+    bound_timer: asyncio.TimerHandle | None = None
+    ticking: bool = False  # a poll (with its bound check) is under way
+    bounds_judged: float = 0.0  # Unix time the last tick judged the bounds at
+    # Set once answered or over: what a waiting ``dial`` waits for.
+    outcome_known: asyncio.Event = field(default_factory=asyncio.Event)
+    # Found by its session alone at a start-up: nothing known of it.
+    unrecorded: bool = False
+
+    def snapshot(self) -> dict[str, Any]:
+        """The tracker's snapshot and what was told, for a restart."""
+        return self.tracker.snapshot() | self.milestones.snapshot()
+
+    def cancel_timer(self) -> None:
+        """No poll pending."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def cancel_timers(self) -> None:
+        """Nothing pending: no poll, no bound."""
+        self.cancel_timer()
+        if self.bound_timer is not None:
+            self.bound_timer.cancel()
+            self.bound_timer = None
+
+
+class CallPublisher(Protocol):
+    """Where a call's news goes (the coordinator)."""
+
+    def tell(self, call: FollowedCall) -> None:
+        """Tell the milestones the call reached (its state unchanged)."""
+
+    def publish(self, call: FollowedCall) -> None:
+        """Tell its milestones and show its state."""
+
+
+class Line:
+    """One account's line: one call followed at a time, one request at a time."""
+
+    def __init__(self, keeper: SessionKeeper, publisher: CallPublisher) -> None:
+        """Nothing is followed yet; ``publisher`` shows what calls do."""
+        self.keeper = keeper
+        # Held around every request about calls: one at a time, in order.
+        self.lock = asyncio.Lock()
+        # The followed call (the last one placed or resumed): set by follow().
+        self.current: FollowedCall | None = None
+        # Unloaded or stopping: no timer, poll or bound sends anything.
+        self.closed = False
+        self._publisher = publisher
+        self._last_call_id = 0
+
+    @property
+    def next_call_id(self) -> int:
+        """The ID the next call placed gets."""
+        return self._last_call_id + 1
+
+    def is_current(self, call: FollowedCall) -> bool:
+        """``call`` is the one followed, not over, and the line is open."""
+        return self.current is call and not call.tracker.over and not self.closed
+
+    def follow(self, call: FollowedCall) -> None:
+        """Make ``call`` the followed one; the one before is polled no more."""
+        if (old := self.current) is not None:
+            old.cancel_timers()
+        self.current = call
+        self._last_call_id = call.tracker.call_id
+        self.keeper.track(call.snapshot())
+
+    def tell(self, call: FollowedCall) -> None:
+        """Tell what ``call`` reached, though no new state could be read."""
+        self._publisher.tell(call)
+
+    def publish(self, call: FollowedCall) -> None:
+        """Show ``call``'s state and tell what it reached."""
+        self._publisher.publish(call)
+
+    def close(self) -> None:
+        """From now on nothing is sent for the followed call."""
+        self.closed = True
+        if (call := self.current) is not None:
+            call.cancel_timers()
+            call.outcome_known.set()  # a waiting dial stops waiting
+
+    def end_locally(self, call: FollowedCall, code: int) -> None:
+        """Over by our own knowledge (see ``CallTracker.end_locally``): published."""
+        if not call.tracker.over:
+            call.tracker.end_locally(code, wall_time())
+            self.publish(call)
+
+    async def hang_up_locked(self, call: FollowedCall, outcome: str) -> None:
+        """Hang up (lock held); raises and changes nothing when it fails."""
+        await self.keeper.hang_up(final_trusted=call.tracker.final_trusted(wall_time()))
+        call.tracker.hung_up(outcome)
+        # The end is on its way: polled fast, as after a change.
+        call.changed = asyncio.get_running_loop().time()
+
+    async def end_call_locked(self, call: FollowedCall) -> None:
+        """Hang up before a new call or a logout (lock held).
+
+        A call given up on (the API kept failing) must not block every later
+        dial: if its hang-up fails too and the GUID is dead (error pages while
+        the server answers without it), the session is closed the safe way
+        and the next dial logs in. An overloaded or unreachable server raises.
+        """
+        try:
+            await self.hang_up_locked(call, OUTCOME_CANCELED)
+        except ConnectCallError:
+            if (
+                not call.tracker.over
+                or not await self.keeper.guid_dead()
+                or not await self.keeper.close()
+            ):
+                raise
+
+    async def unconfirmed_end_still_up(self) -> bool:
+        """Whether a call over by our own knowledge only is still up.
+
+        Given up after failing polls, or ended by a hang-up the server never
+        confirmed: the server is asked once. Unsure is "up": a dial that
+        keeps the active call never cuts one.
+        """
+        async with self.lock:
+            call = self.current
+            if (
+                call is None
+                or not call.tracker.over
+                or call.tracker.server_final
+                or not self.keeper.is_open
+            ):
+                return False
+            try:
+                status = await self.keeper.get_status()
+            except SessionLostError:
+                return False
+            except ConnectCallError:
+                return True
+            if status is None or status.code not in FINAL_STATUS_CODES:
+                return True
+            call.tracker.server_final = True
+            return False
