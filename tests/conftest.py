@@ -11,9 +11,9 @@ from aiohttp import ClientSession
 from homeassistant.core import HomeAssistant
 from hypothesis import settings
 import pytest
+import pytest_homeassistant_custom_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    get_test_config_dir,
 )
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
@@ -35,7 +35,8 @@ def _shared_config_untouched() -> Iterator[None]:
     """A test that sets up automations in the shared test config dir writes
     Home Assistant's default blueprints there, for every later test: it
     must use a temporary one (override ``hass_config_dir``)."""
-    written = Path(get_test_config_dir()) / "blueprints"
+    shared = Path(pytest_homeassistant_custom_component.__file__).parent
+    written = shared / "testing_config" / "blueprints"
     before = written.exists()
     yield
     assert before or not written.exists(), "use a temporary hass_config_dir"

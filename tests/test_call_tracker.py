@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from custom_components.connectcall.call import CallState, CallTracker
+from custom_components.connectcall.call import CallState, CallTracker, restore_tracker
 from custom_components.connectcall.codes import (
     FINAL_STATUS_CODES,
     STATUS_STATES,
@@ -576,7 +576,7 @@ def test_snapshot_restore_round_trip() -> None:
     feed(call, TALKING)
     # Stored as JSON in .storage.
     data = json.loads(json.dumps(call.snapshot()))
-    restored = CallTracker.restore(data)
+    restored = restore_tracker(data)
     assert restored.snapshot() == call.snapshot()
     assert restored.call_id == 7
     assert restored.destination == "0612345678"
@@ -600,7 +600,7 @@ def test_restored_call_keeps_its_lag_guard() -> None:
     """A restart within 3 s of a dial into a reused session: the previous
     call's final code is still no news of this one."""
     call = make(reused=True, ring_timeout=30)
-    restored = CallTracker.restore(json.loads(json.dumps(call.snapshot())))
+    restored = restore_tracker(json.loads(json.dumps(call.snapshot())))
     assert restored.answered is None
     assert restored.due_hang_up(T0 + 30) == "no_answer"
     assert not restored.on_status(11, "No answer", T0 + 1)
@@ -612,7 +612,7 @@ def test_restored_call_keeps_its_lag_guard() -> None:
 def test_restored_progressed_call_trusts_a_final_code() -> None:
     call = make(reused=True, ring_timeout=30)
     assert call.on_status(27, "Source is alerting", T0 + 1)
-    restored = CallTracker.restore(json.loads(json.dumps(call.snapshot())))
+    restored = restore_tracker(json.loads(json.dumps(call.snapshot())))
     assert restored.on_status(11, "No answer", T0 + 1.5)
     assert restored.outcome == "no_answer"
 
@@ -627,12 +627,12 @@ def test_lingering_code_is_no_progress() -> None:
     assert call.on_status(9, "Clients connected", T0 + 20)
     assert call.state.answered_at == at(20)
     # Kept across a restart.
-    fresh = CallTracker.restore(make(reused=True, lingering=9).snapshot())
+    fresh = restore_tracker(make(reused=True, lingering=9).snapshot())
     assert not fresh.on_status(9, "Clients connected", T0 + 1)
 
 
 def test_restore_minimal_snapshot() -> None:
-    restored = CallTracker.restore({"call_id": "3", "dialled": T0})
+    restored = restore_tracker({"call_id": "3", "dialled": T0})
     assert restored.call_id == 3
     assert restored.destination is None
     assert restored.answered is None

@@ -217,7 +217,7 @@ async def test_resume_follows_a_call_in_progress(
     second = SessionKeeper(
         ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
     )
-    resumed = await second.resume()
+    resumed = await second.left.resume()
     assert resumed is not None
     assert resumed.call == {"call_id": 1, "dialled": 0.0, "progressed": True}
     assert second.is_open
@@ -240,7 +240,7 @@ async def test_resume_ends_a_session_whose_call_is_over(
     second = SessionKeeper(
         ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
     )
-    assert await second.resume() is None
+    assert await second.left.resume() is None
     assert not second.is_open
     assert store.data == {}
     assert sent(simulator)[-2:] == ["getStatus", "end"]
@@ -316,10 +316,10 @@ async def test_resume_follows_the_call_a_crash_left_being_placed(
         ConnectCallClient(http, USERNAME, PASSWORD, simulator.url),
         MemoryStore(crashed),
     )
-    resumed = await second.resume()
+    resumed = await second.left.resume()
     assert resumed is not None
     assert resumed.call == PLACING
-    assert second.placed_unseen is None
+    assert second.left.placed_unseen is None
 
 
 async def test_resume_after_a_crash_during_login_reports_the_call_unseen(
@@ -331,8 +331,8 @@ async def test_resume_after_a_crash_during_login_reports_the_call_unseen(
     keeper = SessionKeeper(
         ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
     )
-    assert await keeper.resume() is None
-    assert keeper.placed_unseen == PLACING
+    assert await keeper.left.resume() is None
+    assert keeper.left.placed_unseen == PLACING
     assert not keeper.is_open
     assert store.data == {}
     assert sent(simulator) == []

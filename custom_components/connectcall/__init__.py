@@ -17,7 +17,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.typing import ConfigType
 
-from .api import PLACE_TIMEOUT, ConnectCallClient, Session
+from .api import PLACE_TIMEOUT, ConnectCallClient
 from .const import (
     CONF_SOURCE,
     DOMAIN,
@@ -28,6 +28,7 @@ from .const import (
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .issues import async_check_url, async_remove_issues
 from .services import async_setup_services
+from .session import SessionKeeper
 from .storage import outcomes_store, session_store, totals_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -92,14 +93,12 @@ async def async_remove_entry(
     is the moment to end it.
     """
     async_remove_issues(hass, entry.entry_id)
-    store = session_store(hass, entry.entry_id)
-    if guid := (await store.async_load() or {}).get("guid"):
-        try:
-            async with asyncio.timeout(2 * SHUTDOWN_TIMEOUT):
-                await _client(hass, entry).close(Session(guid))
-        except TimeoutError:
-            LOGGER.debug("Could not end the removed account's session in time")
-    await store.async_remove()
+    keeper = SessionKeeper(_client(hass, entry), session_store(hass, entry.entry_id))
+    try:
+        async with asyncio.timeout(2 * SHUTDOWN_TIMEOUT):
+            await keeper.left.remove()
+    except TimeoutError:
+        LOGGER.debug("Could not end the removed account's session in time")
     await totals_store(hass, entry.entry_id).async_remove()
     await outcomes_store(hass, entry.entry_id).async_remove()
 

@@ -288,25 +288,6 @@ class CallTracker:
             "hung_up": self._hang_up_outcome,
         }
 
-    @classmethod
-    def restore(cls, data: dict[str, Any]) -> CallTracker:
-        """The call a snapshot describes; ``started``/``answered`` are behind it."""
-        tracker = cls(
-            call_id=int(data["call_id"]),
-            destination=data.get("destination"),
-            dialled=float(data["dialled"]),
-            reused_session=not data.get("progressed", True),
-            lingering=data.get("lingering"),
-            contact=data.get("contact"),
-            ring_timeout=data.get("ring_timeout"),
-            max_duration=data.get("max_duration"),
-            answered=data.get("answered"),
-            dial_key=data.get("dial_key"),
-        )
-        if isinstance(hung_up := data.get("hung_up"), str):
-            tracker.hung_up(hung_up)
-        return tracker
-
     def _end(self, now: float, outcome: str | None = None) -> None:
         self.ended = now
         self.outcome = outcome or self._outcome()
@@ -319,6 +300,25 @@ class CallTracker:
         if self._hang_up_outcome is not None:
             return self._hang_up_outcome
         return UNANSWERED_OUTCOMES.get(self.code or 0, OUTCOME_FAILED)
+
+
+def restore_tracker(data: dict[str, Any]) -> CallTracker:
+    """The call a snapshot describes (``CallTracker.snapshot``)."""
+    tracker = CallTracker(
+        call_id=int(data["call_id"]),
+        destination=data.get("destination"),
+        dialled=float(data["dialled"]),
+        reused_session=not data.get("progressed", True),
+        lingering=data.get("lingering"),
+        contact=data.get("contact"),
+        ring_timeout=data.get("ring_timeout"),
+        max_duration=data.get("max_duration"),
+        answered=data.get("answered"),
+        dial_key=data.get("dial_key"),
+    )
+    if isinstance(hung_up := data.get("hung_up"), str):
+        tracker.hung_up(hung_up)
+    return tracker
 
 
 class Milestones:

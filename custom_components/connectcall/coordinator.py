@@ -22,16 +22,17 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .activity import CallActivity
 from .api import ConnectCallClient, ConnectCallError
-from .call import CallState
+from .call import CallState, CallTracker, Milestones, restore_tracker
 from .const import DOMAIN, LOGGER
+from .contacts import contact_name
 from .ending import CallEnding
 from .errors import background_error, poll_error, setup_errors
 from .issues import async_call_may_ring
-from .line import FollowedCall, Line
+from .line import FollowedCall, Line, wall_time
 from .placing import CallPlacer
 from .runner import PlanRunner
 from .schedule import PollSchedule
-from .session import SessionKeeper
+from .session import Resumed, SessionKeeper
 from .storage import session_store
 
 type ConnectCallConfigEntry = ConfigEntry[ConnectCallCoordinator]
@@ -83,11 +84,11 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         entry = self.config_entry
         # Unreachable: a stored GUID stays stored for the next attempt.
         with setup_errors():
-            resumed = await self.keeper.resume()
-            if (found := self.keeper.ended_while_away) is not None:
+            resumed = await self.keeper.left.resume()
+            if (found := self.keeper.left.ended_while_away) is not None:
                 # Before the probe: its session is closed, a retry finds none.
                 self.activity.tell_ended_while_away(found)
-            if (unseen := self.keeper.placed_unseen) is not None:
+            if (unseen := self.keeper.left.placed_unseen) is not None:
                 async_call_may_ring(
                     self.hass,
                     entry.entry_id,
@@ -97,7 +98,28 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             if resumed is None:
                 await self.keeper.client.verify()
         if resumed is not None:
-            self.data = self.schedule.resume(resumed).tracker.state
+            self._resume(resumed)
+
+    def _resume(self, resumed: Resumed) -> None:
+        """Follow the call the last run left; what it told is not told again."""
+        record, at = resumed.call, wall_time()
+        if record is not None:
+            tracker = restore_tracker(record)
+            if "contact" not in record:
+                # Recorded by a version that named the contact at the end.
+                tracker.contact = contact_name(self.config_entry, tracker.destination)
+        else:
+            tracker = CallTracker(
+                call_id=1, destination=None, dialled=at, reused_session=False
+            )
+        if resumed.status is not None:
+            tracker.on_status(resumed.status.code, resumed.status.message, at)
+        call = self.schedule.follow(tracker, Milestones.restore(record))
+        call.unrecorded = record is None
+        # The keeper's getStatus at setup was this call's first poll.
+        call.polled = self.keeper.client.last_status_sent
+        self.schedule.schedule(call)
+        self.data = tracker.state
 
     async def _async_update_data(self) -> CallState:
         """Polls are the calls' own timers; a refresh only reads."""

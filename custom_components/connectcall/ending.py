@@ -43,7 +43,7 @@ class CallEnding:
             if call is None or call.tracker.server_final or call.tracker.hung_up_by_us:
                 return
             await line.hang_up_locked(call, OUTCOME_CANCELED)
-        await self._schedule.poll_again(call)
+        await self._schedule.poll_now(call)
 
     async def async_end_session(self) -> None:
         """Hang up a call that may be active, log out; the next dial logs in."""

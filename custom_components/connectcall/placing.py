@@ -182,7 +182,7 @@ class CallPlacer:
                 # a hang-up the server accepted is not sent again.
                 if line.is_current(call) and not call.tracker.hung_up_by_us:
                     await line.hang_up_locked(call, OUTCOME_NO_ANSWER)
-            await self._schedule.poll_again(call)
+            await self._schedule.poll_now(call)
         if line.closed:
             # This run no longer follows the call (a reload goes on with it).
             raise LineClosedError("The line closed while a dial waited")

@@ -22,9 +22,8 @@ from .cadence import FLOOR, Cadence
 from .call import CallTracker, Milestones
 from .codes import CODE_HUNG_UP, CODE_UNKNOWN
 from .const import CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL, DOMAIN, LOGGER
-from .contacts import contact_name
 from .line import FollowedCall, Line, wall_time
-from .session import Resumed, SessionLostError
+from .session import SessionLostError
 
 
 class PollSchedule:
@@ -37,10 +36,7 @@ class PollSchedule:
         line: Line,
         poll_failed: Callable[[ConnectCallError], None],
     ) -> None:
-        """Nothing is polled until a call is followed.
-
-        ``poll_failed``: told each failed poll (the entities' update error).
-        """
+        """Nothing is polled yet; ``poll_failed`` is told each failed poll."""
         self._hass = hass
         self._entry = entry
         self._line = line
@@ -56,27 +52,6 @@ class PollSchedule:
             tracker, milestones, Cadence(interval), self._hass.loop.time()
         )
         self._line.follow(call)
-        return call
-
-    def resume(self, resumed: Resumed) -> FollowedCall:
-        """Follow the call the last run left; what it told is not told again."""
-        record, at = resumed.call, wall_time()
-        if record is not None:
-            tracker = CallTracker.restore(record)
-            if "contact" not in record:
-                # Recorded by a version that named the contact at the end.
-                tracker.contact = contact_name(self._entry, tracker.destination)
-        else:
-            tracker = CallTracker(
-                call_id=1, destination=None, dialled=at, reused_session=False
-            )
-        if resumed.status is not None:
-            tracker.on_status(resumed.status.code, resumed.status.message, at)
-        call = self.follow(tracker, Milestones.restore(record))
-        call.unrecorded = record is None
-        # The keeper's getStatus at setup was this call's first poll.
-        call.polled = self._line.keeper.client.last_status_sent
-        self.schedule(call)
         return call
 
     def schedule(self, call: FollowedCall) -> None:
@@ -130,7 +105,7 @@ class PollSchedule:
 
     @callback
     def _on_timer(self, call: FollowedCall) -> None:
-        call.timer = None
+        call.timer = None  # fired
         self._start_tick(call)
 
     @callback
@@ -186,17 +161,13 @@ class PollSchedule:
         if await self._poll_once(call, spaced=True):
             self.schedule(call)
 
-    async def poll_again(self, call: FollowedCall) -> None:
-        """Poll at once after an action changed the call; the cadence goes on."""
-        call.cancel_timer()
-        await self.poll_now(call)
-
     async def poll_now(self, call: FollowedCall) -> None:
         """Poll, then keep the cadence while the call goes on.
 
         At once, even within the floor: the action that asks for it (a dial,
         a hang-up) is confirmed by it. The cadence keeps the floor from it.
         """
+        call.cancel_timer()
         if await self._poll_once(call, spaced=False):
             self.schedule(call)
 

@@ -45,7 +45,7 @@ from .api import (
     ConnectCallResponseError,
     Session,
 )
-from .call import CallTracker
+from .call import restore_tracker
 from .codes import SESSION_LOST_CODES, CallMode
 from .const import LOGGER
 
@@ -70,7 +70,7 @@ class Resumed:
 
 def _final_trusted(call: dict[str, Any] | None) -> bool:
     """A final code now is the stored call's own (see CallTracker)."""
-    return call is None or CallTracker.restore(call).final_trusted(time.time())
+    return call is None or restore_tracker(call).final_trusted(time.time())
 
 
 class Placement(Enum):
@@ -127,20 +127,109 @@ class SessionStore(Protocol):
         """Remove the saved data."""
 
 
-class SessionKeeper:
-    """Holds the GUID; every request about calls goes through here."""
+class SessionCheck:
+    """What one ``getStatus`` says of a session; the status it read, if any."""
 
-    def __init__(self, client: ConnectCallClient, store: SessionStore) -> None:
-        """Nothing is requested or loaded here."""
-        self.client = client
-        self._session: Session | None = None
-        # A save was asked for (it lands soon): flushed at a shutdown.
-        self._save_pending = False
-        self._call: dict[str, Any] | None = None
-        self._seen_status: CallStatus | None = None
+    def __init__(self, client: ConnectCallClient) -> None:
+        """Nothing is asked until a check."""
+        self._client = client
+        self.status: CallStatus | None = None
+
+    async def seen(self, session: Session) -> _Seen:
+        """One ``getStatus``, read as what it says of the session."""
+        self.status = None
+        try:
+            status = await self._client.get_status(session)
+        except ConnectCallCommandError as err:
+            return _Seen.LOST if err.code in SESSION_LOST_CODES else _Seen.CALL
+        except ConnectCallHTTPError:
+            return _Seen.ERROR_PAGE
+        except ConnectCallError:
+            return _Seen.SILENT
+        self.status = status
+        return _Seen.NO_CALL if status is not None and status.is_final else _Seen.CALL
+
+    async def confirmed(self, session: Session) -> _Seen:
+        """``getStatus`` with no loss hinted before: a second confirms one."""
+        seen = await self.seen(session)
+        return await self.seen(session) if seen is _Seen.LOST else seen
+
+    async def dead(self, session: Session) -> bool:
+        """Error pages for the GUID, while a GUID-less login is answered."""
+        if await self.seen(session) is not _Seen.ERROR_PAGE:
+            return False
+        try:
+            await self._client.verify()
+        except ConnectCallError:
+            return False
+        return True
+
+
+class SessionRecord:
+    """The GUID, its call in progress and a call being placed, in ``.storage``."""
+
+    def __init__(self, store: SessionStore) -> None:
+        """Nothing is loaded here."""
         self._store = store
+        self.guid: str | None = None
+        self.call: dict[str, Any] | None = None
         # The call being placed (its record) while its request is in flight.
-        self._placing: dict[str, Any] | None = None
+        self.placing: dict[str, Any] | None = None
+        # A save was asked for (it lands soon): flushed at a shutdown.
+        self._pending = False
+
+    def save(self) -> None:
+        """Save soon (coalesced)."""
+        self._pending = True
+        self._store.async_delay_save(self._data, 0)
+
+    async def write(self) -> None:
+        """Save now: what follows needs it on disk."""
+        self._pending = False
+        await self._store.async_save(self._data())
+
+    async def write_pending(self) -> None:
+        """Write a save still pending at once.
+
+        At a shutdown it must not land after the entry, and its store, are
+        gone. Nothing asked to be saved: nothing is written (a GUID this run
+        never loaded stays).
+        """
+        if self._pending:
+            await self.write()
+
+    async def load(self) -> dict[str, Any]:
+        """What the last run left (not taken on: ``resume`` decides)."""
+        return await self._store.async_load() or {}
+
+    async def clear(self) -> None:
+        """Nothing left: written at once."""
+        self.guid = self.call = self.placing = None
+        await self.write()
+
+    async def remove(self) -> None:
+        """The account is gone: so is its record."""
+        await self._store.async_remove()
+
+    def _data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.guid is not None:
+            data = {"guid": self.guid, "call": self.call}
+        if self.placing is not None:
+            data["placing"] = self.placing
+        return data
+
+
+class LeftSession:
+    """The session the last run left (in ``.storage``): decided at start-up."""
+
+    def __init__(
+        self, client: ConnectCallClient, check: SessionCheck, record: SessionRecord
+    ) -> None:
+        """Nothing is loaded here."""
+        self._client = client
+        self._check = check
+        self._record = record
         # The call the last run left, found over by ``resume`` (its final
         # status and record): its end is still to be reported.
         self.ended_while_away: Resumed | None = None
@@ -148,10 +237,89 @@ class SessionKeeper:
         # without a word (a crash): it may ring, with no GUID to follow it by.
         self.placed_unseen: dict[str, Any] | None = None
 
+    async def resume(self) -> Resumed | None:
+        """The session the last run left: ``getStatus`` decides.
+
+        A call in progress is returned to be followed; otherwise the session
+        is ended and forgotten. A server that cannot be reached raises, and
+        the GUID stays stored for the next try.
+        """
+        stored = await self._record.load()
+        # A call being placed when the last run stopped is the newest.
+        placing = stored.get("placing")
+        record = placing or stored.get("call")
+        if not (guid := stored.get("guid")):
+            if placing is not None:
+                LOGGER.warning(
+                    "Home Assistant stopped while a login was placing a call; "
+                    "it may ring, and cannot be followed"
+                )
+                self.placed_unseen = placing
+                await self._record.clear()
+            return None
+        session = Session(guid)
+        status: CallStatus | None = None
+        try:
+            status = await self._client.get_status(session)
+        except ConnectCallCommandError as err:
+            # 101/102/104 twice: gone. An odd answer: the polls will tell.
+            gone = err.code in SESSION_LOST_CODES
+            active = not gone or await self._check.seen(session) is not _Seen.LOST
+        except ConnectCallHTTPError:
+            # Dead only if it keeps getting error pages while the server
+            # answers without it; else a hiccup: retried later, GUID kept.
+            if not await self._check.dead(session):
+                raise
+            active = False
+        else:
+            # 105 (unchanged) tells nothing: the call may go on. Nor does a
+            # final code the server may still show of the call before.
+            active = status is None or not status.is_final or not _final_trusted(record)
+        if active:
+            LOGGER.info("Following the call left in progress by the last run")
+            self._record.guid, self._record.call = guid, record
+            return Resumed(status, record)
+        # Over (a final status of its own), or its session gone: the stored
+        # call's end is still to be told.
+        self.ended_while_away = Resumed(status, record)
+        LOGGER.info("Ending the login session left open by the last run")
+        await self._client.close(session, hang_up=status is None)
+        await self._record.clear()
+        return None
+
+    async def remove(self) -> None:
+        """The account is removed: end the session a stop left, forget it all.
+
+        Unloading kept a call in progress (and its GUID); removal is the
+        moment to hang it up and log out. Best effort, bounded by the client.
+        """
+        try:
+            if guid := (await self._record.load()).get("guid"):
+                await self._client.close(Session(guid))
+        finally:
+            await self._record.remove()
+
+
+class SessionKeeper:
+    """Holds the GUID; every request about calls goes through here."""
+
+    def __init__(self, client: ConnectCallClient, store: SessionStore) -> None:
+        """Nothing is requested or loaded here."""
+        self.client = client
+        self._check = SessionCheck(client)
+        self._record = SessionRecord(store)
+        # What the last run left: taken on (or ended) at the start-up.
+        self.left = LeftSession(client, self._check, self._record)
+
     @property
     def is_open(self) -> bool:
         """A login session is open (never the GUID itself)."""
-        return self._session is not None
+        return self._record.guid is not None
+
+    @property
+    def _session(self) -> Session | None:
+        guid = self._record.guid
+        return None if guid is None else Session(guid)
 
     async def place(
         self, destination: str, source: str, mode: CallMode, record: dict[str, Any]
@@ -168,16 +336,16 @@ class SessionKeeper:
         :meth:`track` records the call followed; a failure drops it (nothing
         placed, or the caller is told).
         """
-        self._placing = record
-        await self._store.async_save(self._data())
+        self._record.placing = record
+        await self._record.write()
         try:
             placed = await self._place(destination, source, mode)
         except Exception:
-            self._placing = None
-            self._save()
+            self._record.placing = None
+            self._record.save()
             raise
-        self._call, self._placing = record, None
-        self._save()
+        self._record.call, self._record.placing = record, None
+        self._record.save()
         return placed
 
     async def _place(
@@ -204,7 +372,7 @@ class SessionKeeper:
         except ConnectCallCommandError as err:
             if (
                 err.code in SESSION_LOST_CODES
-                and await self._seen(session) is _Seen.LOST
+                and await self._check.seen(session) is _Seen.LOST
             ):
                 LOGGER.debug("Session gone (%s); logging in again", err.code)
                 self._forget()
@@ -223,13 +391,13 @@ class SessionKeeper:
 
         Returns the status that showed the session alive (the call's first).
         """
-        seen = await self._confirmed(session)
+        seen = await self._check.confirmed(session)
         if seen in (_Seen.CALL, _Seen.NO_CALL):
             LOGGER.warning(
                 "No answer to a call request; the session is alive, so the call "
                 "is followed as placed"
             )
-            return self._seen_status
+            return self._check.status
         # Gone or broken: close it the safe way (hangUp ends a call connect
         # may have placed); the next dial logs in.
         if await self.client.close(session) or seen is _Seen.LOST:
@@ -240,28 +408,6 @@ class SessionKeeper:
             "followed as placed"
         )
         return None
-
-    async def _seen(self, session: Session) -> _Seen:
-        """One ``getStatus``, read as what it says of the session.
-
-        The status it read (if any) stays in ``_seen_status``.
-        """
-        self._seen_status = None
-        try:
-            status = await self.client.get_status(session)
-        except ConnectCallCommandError as err:
-            return _Seen.LOST if err.code in SESSION_LOST_CODES else _Seen.CALL
-        except ConnectCallHTTPError:
-            return _Seen.ERROR_PAGE
-        except ConnectCallError:
-            return _Seen.SILENT
-        self._seen_status = status
-        return _Seen.NO_CALL if status is not None and status.is_final else _Seen.CALL
-
-    async def _confirmed(self, session: Session) -> _Seen:
-        """``getStatus`` with no loss hinted before: a second confirms one."""
-        seen = await self._seen(session)
-        return await self._seen(session) if seen is _Seen.LOST else seen
 
     async def get_status(self) -> CallStatus | None:
         """The call's status; None when unchanged (105).
@@ -296,7 +442,7 @@ class SessionKeeper:
         try:
             await self.client.hang_up(session)
         except (ConnectCallCommandError, ConnectCallHTTPError) as err:
-            seen = await self._seen(session)
+            seen = await self._check.seen(session)
             lost = isinstance(err, ConnectCallCommandError) and (
                 err.code in SESSION_LOST_CODES
             )
@@ -307,17 +453,7 @@ class SessionKeeper:
 
     async def guid_dead(self) -> bool:
         """Whether the open session is dead rather than the server overloaded."""
-        return self._session is None or await self._dead(self._session)
-
-    async def _dead(self, session: Session) -> bool:
-        """Error pages for the GUID, while a GUID-less login is answered."""
-        if await self._seen(session) is not _Seen.ERROR_PAGE:
-            return False
-        try:
-            await self.client.verify()
-        except ConnectCallError:
-            return False
-        return True
+        return self._session is None or await self._check.dead(self._session)
 
     async def close(self, *, hang_up: bool = True) -> bool:
         """Hang up (unless no call can be active) and log out, best effort.
@@ -335,104 +471,22 @@ class SessionKeeper:
 
     def track(self, call: dict[str, Any] | None) -> None:
         """The call in progress in this session, kept for a restart."""
-        if call != self._call:
-            self._call = call
-            self._save()
+        if call != self._record.call:
+            self._record.call = call
+            self._record.save()
 
     async def leave(self) -> None:
         """Stop or unload with a call in progress: keep it all, send nothing."""
-        await self._store.async_save(self._data())
+        await self._record.write()
 
     async def write_pending(self) -> None:
-        """Write a save still pending at once.
-
-        At a shutdown it must not land after the entry, and its store, are
-        gone. Nothing asked to be saved: nothing is written (a GUID this run
-        never loaded stays).
-        """
-        if self._save_pending:
-            self._save_pending = False
-            await self._store.async_save(self._data())
-
-    async def resume(self) -> Resumed | None:
-        """The session the last run left: ``getStatus`` decides.
-
-        A call in progress is returned to be followed; otherwise the session
-        is ended and forgotten. A server that cannot be reached raises, and
-        the GUID stays stored for the next try.
-        """
-        stored = await self._store.async_load() or {}
-        # A call being placed when the last run stopped is the newest.
-        placing = stored.get("placing")
-        record = placing or stored.get("call")
-        if not (guid := stored.get("guid")):
-            if placing is not None:
-                LOGGER.warning(
-                    "Home Assistant stopped while a login was placing a call; "
-                    "it may ring, and cannot be followed"
-                )
-                self.placed_unseen = placing
-                await self._store.async_save({})
-            return None
-        session = Session(guid)
-        status: CallStatus | None = None
-        try:
-            status = await self.client.get_status(session)
-        except ConnectCallCommandError as err:
-            # 101/102/104 twice: gone. An odd answer: the polls will tell.
-            gone = err.code in SESSION_LOST_CODES
-            active = not gone or await self._seen(session) is not _Seen.LOST
-        except ConnectCallHTTPError:
-            # Dead only if it keeps getting error pages while the server
-            # answers without it; else a hiccup: retried later, GUID kept.
-            if not await self._dead(session):
-                raise
-            active = False
-        else:
-            # 105 (unchanged) tells nothing: the call may go on. Nor does a
-            # final code the server may still show of the call before.
-            active = status is None or not status.is_final or not _final_trusted(record)
-        if active:
-            LOGGER.info("Following the call left in progress by the last run")
-            self._session, self._call = session, record
-            return Resumed(status, record)
-        # Over (a final status of its own), or its session gone: the stored
-        # call's end is still to be told.
-        self.ended_while_away = Resumed(status, record)
-        LOGGER.info("Ending the login session left open by the last run")
-        await self.client.close(session, hang_up=status is None)
-        await self._store.async_save({})
-        return None
-
-    async def remove(self) -> None:
-        """The account is removed: end the session a stop left, forget it all.
-
-        Unloading kept a call in progress (and its GUID); removal is the
-        moment to hang it up and log out. Best effort, bounded by the client.
-        """
-        try:
-            stored = await self._store.async_load() or {}
-            if guid := stored.get("guid"):
-                await self.client.close(Session(guid))
-        finally:
-            await self._store.async_remove()
+        """Write a save still pending at once (see ``SessionRecord``)."""
+        await self._record.write_pending()
 
     def _remember(self, session: Session) -> None:
-        self._session, self._call = session, None
-        self._save()
+        self._record.guid, self._record.call = session.guid, None
+        self._record.save()
 
     def _forget(self) -> None:
-        self._session, self._call = None, None
-        self._save()
-
-    def _data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        if self._session is not None:
-            data = {"guid": self._session.guid, "call": self._call}
-        if self._placing is not None:
-            data["placing"] = self._placing
-        return data
-
-    def _save(self) -> None:
-        self._save_pending = True
-        self._store.async_delay_save(self._data, 0)
+        self._record.guid = self._record.call = None
+        self._record.save()
