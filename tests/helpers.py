@@ -6,7 +6,7 @@ No test module imports another: what two modules need lives here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -647,3 +647,25 @@ def left_session(sim: RunningSimulator, destination: str = "0612345678") -> str:
     )
     assert code == 103
     return guid
+
+
+class MemoryStore:
+    """A SessionStore in memory; a delayed save is a save here."""
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        self.data = data
+        self.saves = 0
+
+    async def async_load(self) -> dict[str, Any] | None:
+        return self.data
+
+    async def async_save(self, data: dict[str, Any]) -> None:
+        self.data, self.saves = data, self.saves + 1
+
+    def async_delay_save(
+        self, data_func: Callable[[], dict[str, Any]], delay: float = 0
+    ) -> None:
+        self.data, self.saves = data_func(), self.saves + 1
+
+    async def async_remove(self) -> None:
+        self.data = None

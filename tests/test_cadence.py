@@ -107,3 +107,38 @@ def test_a_typical_call_costs_no_more_than_a_fixed_poll(
 @pytest.mark.parametrize("ring", [5, 17.3, 30, 60])
 def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(ring: float) -> None:
     assert requests(Cadence(1), ring, None) <= 2 * (1 + math.ceil(ring))
+
+
+# A ring timeout or max_duration that ran out: when its hang-up is tried.
+
+
+def test_a_bound_not_yet_judged_is_hung_up_at_once() -> None:
+    assert (
+        Cadence(1).bound_retry(
+            now=50.0, polled=49.5, changed=40.0, failures=0, judged=False
+        )
+        == 50.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("interval", "failures", "due"),
+    [
+        (1, 0, 11.0),  # an interval after the failed try, not the fast 0.5 s
+        (2, 0, 12.0),
+        (1, 3, 14.0),  # polls back off: 1 s doubled twice
+        (1, 9, 10 + BACK_OFF_MAX),  # never later than the back-off's cap
+    ],
+)
+def test_a_failed_bound_hang_up_is_retried_never_faster_into_errors(
+    interval: float, failures: int, due: float
+) -> None:
+    """Its hang-up failed (a tick judged the bound): again an interval after
+    the last try, or later while polls back off; a failing server is not
+    asked at the fast pace a ringing call gets."""
+    assert (
+        Cadence(interval).bound_retry(
+            now=10.2, polled=10.0, changed=0.0, failures=failures, judged=True
+        )
+        == due
+    )

@@ -8,6 +8,7 @@ unimportable: a stray import anywhere in their chain fails this test.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 import subprocess
 import sys
@@ -80,3 +81,38 @@ def test_the_probe_sees_a_blocked_import(
     run = _load(*modules, blocked=blocked)
     assert run.returncode != 0
     assert f"{blocked} is blocked" in run.stderr
+
+
+# The parts of an account's line, below the actions.
+PARTS = (
+    "activity",
+    "cadence",
+    "call",
+    "ending",
+    "line",
+    "placing",
+    "runner",
+    "schedule",
+    "session",
+)
+
+
+def _imports(module: str) -> set[str]:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("module", PARTS)
+def test_a_part_gets_what_it_needs_and_raises_its_own_errors(module: str) -> None:
+    """No part reaches back into the coordinator (not even for a type), and
+    none makes Home Assistant's errors: the boundaries do (errors.py)."""
+    imported = _imports(module)
+    assert ".coordinator" not in imported
+    assert ".errors" not in imported
+    assert "homeassistant.exceptions" not in imported

@@ -12,7 +12,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -47,7 +46,6 @@ from .helpers import (
     since,
     state_of,
     tick,
-    totals,
     until_done,
 )
 
@@ -471,46 +469,6 @@ async def test_reload_during_a_late_connect_resumes_the_call(
     assert call_status(hass, init_integration) == "destination_alerting"
     await hang_up(hass)
     assert ha_sim.server.active_call() is None
-
-
-@pytest.mark.parametrize("second_call", [False, True], ids=["login", "connect"])
-async def test_a_call_is_recorded_before_it_is_counted(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    monkeypatch: pytest.MonkeyPatch,
-    second_call: bool,
-) -> None:
-    """The call's record saying it counts is saved before the Calls total
-    counting it: a crash between the two writes never counts a call twice
-    (the next start counts a call still marked uncounted)."""
-    if second_call:
-        await dial(hass, destination=B)
-        await hang_up(hass)
-    entry_id = init_integration.entry_id
-    saves: list[tuple[str, dict[str, Any]]] = []
-    delay_save = Store.async_delay_save
-
-    def spy(store: Store[Any], data_func: Any, delay: float = 0) -> None:
-        saves.append((store.key, data_func()))
-        delay_save(store, data_func, delay)
-
-    monkeypatch.setattr(Store, "async_delay_save", spy)
-    calls_before = totals(hass, init_integration)[0]
-    await dial(hass)
-    recorded = next(
-        index
-        for index, (key, data) in enumerate(saves)
-        if key == f"{DOMAIN}.{entry_id}"
-        and (data.get("call") or {}).get("destination") == DEST
-        and data["call"]["counted"]
-    )
-    counted = next(
-        index
-        for index, (key, data) in enumerate(saves)
-        if key == f"{DOMAIN}.{entry_id}.totals" and data["calls"] == calls_before + 1
-    )
-    assert recorded < counted
 
 
 async def test_waiting_dial_ends_at_a_reload_and_leaves_the_answered_call(

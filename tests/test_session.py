@@ -7,7 +7,6 @@ on what the server received and placed, and on what the store keeps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import ClientSession
@@ -25,34 +24,12 @@ from custom_components.connectcall.session import (
     SessionLostError,
 )
 
-from .helpers import PASSWORD, USERNAME, FakeClock, RunningSimulator
+from .helpers import PASSWORD, USERNAME, FakeClock, MemoryStore, RunningSimulator
 
 A, B = "0611111111", "0622222222"
 SRC = "0201234567"
 # The record of a call being placed (see CallTracker.snapshot).
 PLACING = {"call_id": 1, "dialled": 0.0, "progressed": False, "counted": False}
-
-
-class MemoryStore:
-    """A SessionStore in memory; a delayed save is a save here."""
-
-    def __init__(self, data: dict[str, Any] | None = None) -> None:
-        self.data = data
-        self.saves = 0
-
-    async def async_load(self) -> dict[str, Any] | None:
-        return self.data
-
-    async def async_save(self, data: dict[str, Any]) -> None:
-        self.data, self.saves = data, self.saves + 1
-
-    def async_delay_save(
-        self, data_func: Callable[[], dict[str, Any]], delay: float = 0
-    ) -> None:
-        self.data, self.saves = data_func(), self.saves + 1
-
-    async def async_remove(self) -> None:
-        self.data = None
 
 
 @pytest.fixture

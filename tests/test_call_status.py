@@ -1,0 +1,87 @@
+"""A whole call through the sensor, time driven by the freezer."""
+
+from __future__ import annotations
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .helpers import (
+    DEST,
+    RunningSimulator,
+    assert_quiet,
+    entity_id_of,
+    request_times,
+    state_of,
+    tick,
+)
+
+
+async def test_whole_call_each_state_at_its_cadence(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Every state while it rings; the end of a quiet talk within 3 s."""
+    entity_id = entity_id_of(hass, init_integration, "sensor", "call_status")
+    assert state_of(hass, entity_id).state == "idle"
+    assert ha_sim.server.count() == 1  # the probe, no call
+    response = await hass.services.async_call(
+        "connectcall",
+        "dial",
+        {"destination": DEST},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["status"] == "source_alerting"
+    call = ha_sim.server.calls[-1]
+    seen = []
+    for second in range(1, 46):
+        await tick(hass, freezer)
+        state = state_of(hass, entity_id)
+        if second <= 11:
+            # Ringing and just answered: what the server says at this second.
+            assert state.attributes["status_code"] == call.status(call.started + second)
+        seen.append(state.state)
+    assert seen[:9] == [
+        "source_alerting",
+        "source_alerting",
+        "source_connected",
+        "destination_alerting",
+        "destination_alerting",
+        "destination_alerting",
+        "destination_alerting",
+        "destination_connected",
+        "connected",
+    ]
+    # The destination hangs up at 39 s; polled every 3 s, it shows at 41 s.
+    assert seen[37:41] == ["connected", "connected", "connected", "destination_ended"]
+    assert state_of(hass, entity_id).attributes["status_message"] == (
+        "Destination number ended the call"
+    )
+    # Fast (every 0.5 s, on these 1 s ticks every tick) from the dial until
+    # 2 s after the answer's last change (9 at 9 s), then every 3 s; none after.
+    assert request_times(ha_sim) == [*range(12), *range(14, 42, 3)]
+    await assert_quiet(hass, freezer, ha_sim, 30)
+
+
+async def test_poll_interval_option(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """At 3 s: every 1.5 s while it rings and 6 s after a change, then every 9 s."""
+    hass.config_entries.async_update_entry(
+        init_integration, options=dict(init_integration.options) | {"poll_interval": 3}
+    )
+    await hass.services.async_call(
+        "connectcall", "dial", {"destination": DEST}, blocking=True
+    )
+    for _ in range(45):
+        await tick(hass, freezer)
+    # 1.5 s apart on 1 s ticks: every other second. 9 shows at 10 s; fast
+    # until 6 s after it, then 9 s apart until the end (39 s) shows.
+    assert request_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]

@@ -1,0 +1,132 @@
+"""One account's line (line.py): what the parts share, changed through it.
+
+The line is given a real session keeper (against the simulator, with an
+in-memory store) and a publisher that records what it was handed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import ClientSession
+import pytest
+
+from custom_components.connectcall.api import ConnectCallClient, ConnectCallError
+from custom_components.connectcall.cadence import Cadence
+from custom_components.connectcall.call import CallTracker, Milestones
+from custom_components.connectcall.codes import CallMode
+from custom_components.connectcall.line import FollowedCall, Line, wall_time
+from custom_components.connectcall.session import SessionKeeper
+
+from .helpers import DEST, PASSWORD, SOURCE, USERNAME, MemoryStore, RunningSimulator
+
+
+@pytest.fixture(autouse=True)
+def _custom_integrations() -> None:
+    """Replaces conftest's autouse fixture: no Home Assistant is started here."""
+
+
+class Publisher:
+    """Records each call it is asked to tell about or to publish."""
+
+    def __init__(self) -> None:
+        self.told: list[FollowedCall] = []
+        self.published: list[FollowedCall] = []
+
+    def tell(self, call: FollowedCall) -> None:
+        self.told.append(call)
+
+    def publish(self, call: FollowedCall) -> None:
+        self.published.append(call)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def publisher() -> Publisher:
+    return Publisher()
+
+
+@pytest.fixture
+def line(
+    simulator: RunningSimulator,
+    http: ClientSession,
+    store: MemoryStore,
+    publisher: Publisher,
+) -> Line:
+    client = ConnectCallClient(http, USERNAME, PASSWORD, simulator.url)
+    return Line(SessionKeeper(client, store), publisher)
+
+
+def followed(line: Line) -> FollowedCall:
+    tracker = CallTracker(
+        call_id=line.next_call_id,
+        destination=DEST,
+        dialled=wall_time(),
+        reused_session=False,
+    )
+    return FollowedCall(
+        tracker, Milestones(), Cadence(1.0), asyncio.get_running_loop().time()
+    )
+
+
+async def test_following_a_call_records_it_and_stops_the_one_before(
+    line: Line, store: MemoryStore
+) -> None:
+    await line.keeper.place(DEST, SOURCE, CallMode.SOURCE_FIRST, {"call_id": 1})
+    first = followed(line)
+    line.follow(first)
+    first.timer = asyncio.get_running_loop().call_later(60, lambda: None)
+    assert line.next_call_id == 2
+    second = followed(line)
+    line.follow(second)
+    assert line.current is second
+    assert first.timer is None  # its polls are over
+    assert store.data is not None
+    assert store.data["call"]["call_id"] == 2
+
+
+async def test_a_call_ended_locally_is_published_once(
+    line: Line, publisher: Publisher
+) -> None:
+    call = followed(line)
+    line.follow(call)
+    line.end_locally(call, 3)
+    line.end_locally(call, 3)
+    assert publisher.published == [call]
+    assert call.tracker.over
+    assert not line.is_current(call)
+
+
+async def test_a_closed_line_follows_nothing_and_wakes_a_waiting_dial(
+    line: Line,
+) -> None:
+    call = followed(line)
+    line.follow(call)
+    call.timer = asyncio.get_running_loop().call_later(60, lambda: None)
+    assert line.is_current(call)
+    line.close()
+    assert not line.is_current(call)
+    assert call.timer is None
+    assert call.outcome_known.is_set()
+
+
+async def test_a_failed_hang_up_changes_nothing(
+    line: Line, simulator: RunningSimulator
+) -> None:
+    """The call stays followed, as not hung up by us: its bounds go on."""
+    await line.keeper.place(DEST, SOURCE, CallMode.SOURCE_FIRST, {"call_id": 1})
+    call = followed(line)
+    line.follow(call)
+    simulator.sim.add_fault("http_500", 10, command="hangUp")
+    with pytest.raises(ConnectCallError):
+        await line.hang_up_locked(call, "canceled")
+    assert not call.tracker.hung_up_by_us
+    assert simulator.server.active_call() is not None
+    simulator.sim.faults.clear()
+    await line.hang_up_locked(call, "canceled")
+    assert call.tracker.hung_up_by_us
+    assert simulator.server.active_call() is None
