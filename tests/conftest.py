@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 import os
-from pathlib import Path
 import time
 
 from aiohttp import ClientSession
 from homeassistant.core import HomeAssistant
 from hypothesis import settings
 import pytest
-import pytest_homeassistant_custom_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
 )
@@ -30,16 +28,11 @@ settings.register_profile("thorough", max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-@pytest.fixture(autouse=True)
-def _shared_config_untouched() -> Iterator[None]:
-    """A test that sets up automations in the shared test config dir writes
-    Home Assistant's default blueprints there, for every later test: it
-    must use a temporary one (override ``hass_config_dir``)."""
-    shared = Path(pytest_homeassistant_custom_component.__file__).parent
-    written = shared / "testing_config" / "blueprints"
-    before = written.exists()
-    yield
-    assert before or not written.exists(), "use a temporary hass_config_dir"
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """A config dir of each test's own: setting up automations writes Home
+    Assistant's default blueprints into it, never into the shared one."""
+    return hass_tmp_config_dir
 
 
 @pytest.fixture(autouse=True)

@@ -312,16 +312,10 @@ async def test_contact_of_an_unloaded_entry_is_found_not_unknown(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug. The only account (with its contact Mum) is not loaded
-    (the server was unreachable at start-up: setup retry; or the user
-    disabled it). ``call_contact Mum`` answers "There are no contacts yet:
-    add them on the Connect Call integration's page": wrong, and it sends
-    the user to add a contact they already have. ``dial`` in the same state
-    says the entry is not loaded. (With two accounts, it says "There is no
-    contact called Mum" and lists the other account's names.)
-
-    Fix: search the contacts of every entry of the domain; when the match's
-    entry is not loaded raise ``service.async_get_config_entry``'s error."""
+    """The only account, with its contact Mum, is not loaded (setup retrying, or
+    disabled): ``call_contact Mum`` sends nothing, and its error is neither "no
+    contacts yet" nor "no contact called Mum", which would send the user to add a
+    contact they already have."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()

@@ -31,13 +31,6 @@ from .helpers import (
 )
 
 
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Setting up automations writes Home Assistant's default blueprints into
-    the config dir: a temporary one, not the shared test config."""
-    return hass_tmp_config_dir
-
-
 def condition(name: str, target: Any = None, **options: Any) -> dict[str, Any]:
     """An automation run by ``check`` under one Connect Call condition."""
     spec: dict[str, Any] = {"condition": f"connectcall.{name}"}

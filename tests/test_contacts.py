@@ -225,16 +225,10 @@ async def test_every_contact_the_flow_accepts_is_callable_by_name(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug. The contact flow accepts "Zoë" next to "Zoe" (or "Mum"
-    next to "mum", or "Mum" twice) in one account. call_contact compares names
-    without case/accents/spaces, so both names are ambiguous forever: the
-    error says "Choose the account, or rename one of them", but both are in
-    the same account, and neither contact can be called by name (nor by the
-    Assist tool). The flow must refuse a name that compares equal to another
-    contact of the account (or call_contact must prefer an exact title).
-
-    Fix: in ContactSubentryFlow._validate, reject (error ``name_exists``) a
-    name whose ``comparable()`` equals another contact's of this entry."""
+    """The flow refuses (``name_exists``) a name that compares equal to another
+    contact's of the account, e.g. "Zoe" next to "Zoë": ``call_contact`` compares
+    names without case, accents or spaces, so every contact the flow accepts stays
+    callable by name, also from Assist."""
     assert await try_add_contact(hass, init_integration, name="Zoë", number=ZOE)
     second = await try_add_contact(hass, init_integration, name="Zoe", number=MUM)
     # Refused (name_exists): every contact the flow accepted stays callable.
@@ -258,14 +252,10 @@ async def test_flow_refuses_a_name_with_nothing_to_say(
     init_integration: MockConfigEntry,
     name: str,
 ) -> None:
-    """Was a bug (minor). ``_validate`` refuses an empty name after ``strip()``
-    only: a name of combining marks alone (comparable "") or of an
-    invisible format character is accepted: a contact no one can see or
-    say; a combining-only one is then matched by *any* other combining-only
-    call_contact input.
-
-    Fix: ``invalid_name`` when ``comparable(name)`` has no letter or digit
-    (and let comparable() drop category Cf characters)."""
+    """The flow refuses a name with no letter or digit once compared: combining
+    marks alone, or an invisible format character that ``strip()`` keeps. No one
+    could see or say such a contact, and a combining-only name would match any
+    other combining-only input."""
     assert not await try_add_contact(hass, init_integration, name=name, number=MUM)
 
 
@@ -274,13 +264,9 @@ async def test_flow_refuses_a_name_differing_only_by_an_invisible_character(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug (minor). "Mum" and "Mum" + ZERO WIDTH SPACE look the same in the
-    UI and to an agent (the call tool's list shows "Mum, Mum"), sound the
-    same, and the flow accepts both: comparable() keeps U+200B (not
-    ``isspace()``). Voice can only ever reach the first.
-
-    Fix: drop format characters (``unicodedata.category(c) == "Cf"``) in
-    comparable()."""
+    """The flow refuses "Mum" + ZERO WIDTH SPACE next to "Mum": they look and sound
+    the same (in the UI, in the call tool's list for an agent, by voice), so only
+    one of them could ever be reached."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     assert not await try_add_contact(
         hass, init_integration, name="Mu\u200bm", number=ZOE

@@ -171,19 +171,10 @@ async def test_restart_in_the_stale_window_right_after_a_dial_keeps_the_call(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug (the resume, next to the counted/reported fix). A lagging server
-    (``stale_status_seconds`` 2: after a ``connect`` getStatus shows the
-    previous call's last code a while). B is dialled into the open session
-    (counted) and Home Assistant restarts at once. The resume's one getStatus
-    reads the previous call's 4 (final), takes it as "no call in progress"
-    and ends the session (``end``): B, ringing at the server, is hung up by
-    the restart, and though counted it is never announced. The tracker's lag
-    guard (a final code within 3 s of the dial in a reused session is not
-    the new call's) is not applied at the resume.
-
-    Fix: in ``SessionKeeper.resume``, with a stored call dialled less than
-    LAG_GUARD ago (and not progressed), do not take a final code as the end:
-    follow the call (its polls decide)."""
+    """A lagging server (after a ``connect`` getStatus shows the previous call's
+    last code for 2 s): B is dialled into the open session and Home Assistant
+    restarts at once. The resume applies the lag guard and does not take that final
+    code as B's end: B is not hung up, and is followed, counted and announced once."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     ha_sim.server.behaviour.stale_status_seconds = 2
     await dial(hass)

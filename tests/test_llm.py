@@ -393,15 +393,10 @@ async def test_status_tool_names_no_contact_after_a_rename_mid_call(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug (minor). The status tool names a call's contact only if a
-    callable contact of the name *at the dial* exists. Mum is renamed
-    "Mother" mid-call (same number, same exposed button): the tool now
-    says ``contact: null`` ("a number that is no contact's", per its own
-    description) for a call to an exposed contact; before the fix it named
-    her by number.
-
-    Fix: check callability by the contact's number (or subentry id kept in
-    the tracker), and name it by its current title."""
+    """Mum is renamed "Mother" mid-call (same number, same exposed button): the
+    status tool then names no contact. The call keeps the name it was dialled by,
+    and the tool names only a callable contact of that name, never a guess by
+    number, which could name a hidden contact."""
     entry = init_integration
     await add_contact(hass, entry, name="Mum", number=MUM)
     await llm_ready(hass)

@@ -587,12 +587,6 @@ async def test_removing_entry_mid_call_hangs_up_then_ends(
 # ``call_ended`` fires once, with what can be known, when it can be acted on.
 
 
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Automations write the default blueprints into the config dir."""
-    return hass_tmp_config_dir
-
-
 MISSED = ["busy", "no_answer", "rejected", "canceled", "failed"]
 
 

@@ -42,14 +42,6 @@ from .helpers import (
     until_done,
 )
 
-
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Setting up automations writes Home Assistant's default blueprints into
-    the config dir: a temporary one, not the shared test config."""
-    return hass_tmp_config_dir
-
-
 MILESTONES = ("started", "answered", "ended")
 
 type Phase = Callable[

@@ -258,18 +258,10 @@ async def test_anonymous_session_resumed_twice_is_not_announced(
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """Was a bug. A session left without its call record (an older
-    version's store, or a call that was given up / followed past its bounds,
-    whose record is cleared when it is announced) is resumed "anonymously":
-    ``reported`` is set, so that run does not count it again. But
-    ``_resume`` -> ``_follow`` stores a fresh snapshot of the anonymous
-    tracker (call_id 1, destination None, answered = the resume time). A
-    second restart restores that snapshot with ``reported`` False: when the
-    call ends it is announced with destination None and talk time counted
-    (a second time for a given-up call).
-
-    Fix: keep "already reported" across restarts (e.g. ``reported`` in the
-    snapshot, or no snapshot stored for an anonymous resume)."""
+    """A session left without its call record (as an older version stored it)
+    is resumed; the call is answered, Home Assistant restarts again and the call
+    ends: no ``connectcall_call_ended``, and the totals keep the one call its own
+    run counted, so a call is never announced or counted twice."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await tick(hass, freezer)
@@ -293,13 +285,10 @@ async def test_given_up_call_is_announced_once_across_restarts(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug, the same hole reached with this version alone: a talking
-    call's polls fail 5 min, so it is given up: counted and announced
-    (outcome answered, its talk time so far). The server recovers, the call
-    goes on. Restart: the session is resumed anonymously (not counted again:
-    right). Restart again: the anonymous snapshot comes back as a call not
-    yet reported; the user hangs up: a second ``connectcall_call_ended``
-    (destination None) and its talk time counted again."""
+    """A talking call whose polls fail for 5 min is given up: counted and
+    announced with its talk time so far. The server recovers and the call goes on
+    through two restarts until the user hangs up: no second
+    ``connectcall_call_ended`` and no talk time counted again."""
     ha_sim.server.default_scenario = "answered_long"
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
@@ -487,15 +476,10 @@ async def test_shared_number_event_names_the_contact_called(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug. Mum and Dad share the landline. ``call_contact Dad``
-    rings it, the response says ``answered_by: Dad``, but the
-    ``connectcall_call_ended`` event (and so the logbook line "Call to Mum
-    answered", and the Assist status tool) name Mum: ``_announce_end``
-    looks the name up by number (``contact_name``: the first contact with
-    it), not the contact that was called.
-
-    Fix: give the tracker the contact's name at the dial (kept in its
-    snapshot) and announce that; fall back to the number look-up for dial."""
+    """Mum and Dad share the landline and ``call_contact Dad`` rings it: the
+    ``connectcall_call_ended`` event (so the logbook line and the Assist status
+    tool) names Dad, the contact that was called, not the first one with the
+    number."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await add_contact(hass, init_integration, name="Dad", number=MUM)
@@ -515,15 +499,10 @@ async def test_call_resumed_from_a_record_without_contact_names_it(
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """Was a bug (minor, an upgrade). A call to Mum left in progress by the
-    previous version (its record has no ``contact``, ``counted`` or
-    ``reported``) is resumed after the update: counted once, announced once
-    (held), but its ``connectcall_call_ended`` says ``contact: null``:
-    the previous version looked the name up by number at the end, this one
-    only takes it from the record, which the old one never wrote.
-
-    Fix: ``CallTracker.restore`` (or ``_resume``): without a ``contact`` key,
-    ``contact_name(entry, destination)``."""
+    """A call to Mum left in progress by the previous version (its record has no
+    ``contact``, ``counted`` or ``reported``) is resumed after the update: counted
+    once with its talk time, and its ``connectcall_call_ended`` names Mum, found by
+    the number."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await call_contact(hass, contact="Mum")
@@ -582,19 +561,10 @@ async def test_connect_the_server_never_saw_is_not_counted(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug (lower severity, a design choice worth revisiting). A
-    ``connect`` whose connection drops before the server acts on it (fault
-    ``drop``: the server places nothing) is checked by getStatus, which shows
-    the session alive with the previous call's final code (NO_CALL). The
-    keeper takes that as "placed": Calls counts a dial the server never
-    accepted, and 3 s later (lag guard) a ``connectcall_call_ended`` with
-    outcome ``ended`` is fired for a call that never rang (an automation
-    "notify me when the call to B ended" fires for nothing). The response
-    says the call is placed (status ``hung_up``, no error).
-
-    Fix: when the checking getStatus shows a final code, count (and announce)
-    the call only once it shows progress (a non-final code), or fail the dial
-    with ``call_uncertain``; count at certainty, not at the attempt."""
+    """``connect``'s connection drops before the server acts on it (B never
+    rings); the checking getStatus shows the previous call's final code. The dial
+    may fail, but B is neither counted nor announced: an automation on
+    ``connectcall_call_ended`` must not fire for a call that never rang."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await hang_up(hass)
@@ -638,20 +608,11 @@ async def test_lingering_talk_of_the_previous_call_is_no_unconfirmed_calls_progr
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug. A lagging server (``hangup_effective`` False: hangUp answers 100,
-    the call goes on a while). A talking call; the user dials B; the dial's
-    hangUp is accepted, the previous call is announced; ``connect`` is lost
-    before the server acts on it (fault ``drop``: B never rings). The checking
-    getStatus shows the previous call's 9 (talking): UNCONFIRMED. The first poll's
-    9 is a non-final code, which ``CallTracker.progressed`` takes as B's own:
-    B is counted, shown answered, and when the previous call ends (30) a
-    ``connectcall_call_ended`` for B "answered" with its talk time fires,
-    while B never rang (the previous call's talk is counted twice).
-
-    Fix: for an UNCONFIRMED call, do not take a code as progress while it can be
-    the previous call's (e.g. the check's getStatus showed a non-final code
-    right after our hang-up was accepted: fail with ``call_uncertain``, or
-    count only a code that differs from the previous call's last one)."""
+    """A lagging server (hangUp answers 100, the call goes on a while): during a
+    talking call the user dials B, the previous call is announced and ``connect``
+    is lost before the server acts on it. The check and the polls show the previous
+    call's talking (9) and end: not B's progress, so B, which never rang, is
+    neither counted nor announced with the previous call's talk time."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     ha_sim.server.behaviour.hangup_effective = False
     await dial(hass)
@@ -672,17 +633,10 @@ async def test_unconfirmed_call_superseded_before_its_first_poll_is_counted(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug. Two dials at once (two automations, an agent retrying): the
-    first's ``connect`` is acted on but its answer is lost (``drop_after``):
-    B rings; the check's getStatus sees B's own 27 (a non-final code): the
-    call is UNCONFIRMED, not yet counted. The second dial, queued on the lock,
-    gets it before the first dial's own first poll: it hangs B up, which ends
-    B locally without any poll fed to its tracker: ``progressed`` is False,
-    so B (placed, rung, hung up by us) is never counted nor announced: the
-    Calls total misses a dial the server accepted.
-
-    Fix: feed the check's getStatus to the new call's tracker (a non-final
-    code there is progress), or count an unconfirmed call the check saw busy."""
+    """Two dials at once (two automations, an agent retrying): the first's
+    ``connect`` is acted on but its answer is lost; B rings, UNCONFIRMED (the check
+    saw B's own 27). The second dial hangs B up before B's first poll: never two
+    calls up, and B, which the server placed, is counted and announced before D."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await hang_up(hass)
@@ -705,18 +659,10 @@ async def test_restart_before_a_unconfirmed_call_progressed_does_not_count_it(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Was a bug. ``connect`` is lost before the server acts (``drop``): UNCONFIRMED,
-    uncounted (the third round's fix). Home Assistant restarts within the
-    3 s lag guard; the server answers the resume's getStatus 105 ("no
-    changes": the last getStatus already saw the previous call's 4), so the
-    call is followed again, uncounted (``counted`` False restored: right).
-    But ``CallTracker.restore`` builds the tracker with ``reused_session``
-    False: ``progressed`` is True at once, so the next poll's 4 (the previous
-    call's end) is trusted as B's own end, and ``_publish`` counts B and
-    announces it ("canceled", contact/destination B): a call that never rang.
-
-    Fix: keep ``progressed`` in the snapshot (or restore a tracker of a
-    reused session as reused: the lag guard then counts from ``dialled``)."""
+    """``connect`` is lost before the server acts (B never rings): UNCONFIRMED,
+    uncounted. Home Assistant restarts within the 3 s lag guard; the resume's
+    getStatus answers 105 ("no changes") and the next poll shows the previous
+    call's final 4: not taken as B's end, so B is neither counted nor announced."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await hang_up(hass)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .helpers import (
@@ -24,13 +23,6 @@ from .helpers import (
     run,
     set_up_automations,
 )
-
-
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Setting up automations writes Home Assistant's default blueprints into
-    the config dir: a temporary one, not the shared test config."""
-    return hass_tmp_config_dir
 
 
 async def test_another_account_s_call_to_a_contact_s_number_is_not_the_contact_s(

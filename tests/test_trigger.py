@@ -50,14 +50,6 @@ from .helpers import (
     tick,
 )
 
-
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Setting up automations writes Home Assistant's default blueprints into
-    the config dir: a temporary one, not the shared test config."""
-    return hass_tmp_config_dir
-
-
 EVERY = {
     "started": {"triggers": [{"trigger": "connectcall.call_started"}]},
     "answered": {"triggers": [{"trigger": "connectcall.call_answered"}]},

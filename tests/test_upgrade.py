@@ -31,13 +31,6 @@ from .helpers import (
 )
 
 
-@pytest.fixture
-def hass_config_dir(hass_tmp_config_dir: str) -> str:
-    """Setting up automations writes Home Assistant's default blueprints into
-    the config dir: a temporary one, not the shared test config."""
-    return hass_tmp_config_dir
-
-
 def _renamed_issue(hass: HomeAssistant) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_OUTCOME_RENAMED)
 
