@@ -669,3 +669,12 @@ class MemoryStore:
 
     async def async_remove(self) -> None:
         self.data = None
+
+
+def placements(hass: HomeAssistant) -> list[asyncio.Task[Any]]:
+    """The placements in flight (each a task of its own, ``placing.py``)."""
+    return [
+        task
+        for task in asyncio.all_tasks(hass.loop)
+        if task.get_name() == f"{DOMAIN} dial" and not task.done()
+    ]

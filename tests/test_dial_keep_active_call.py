@@ -35,6 +35,7 @@ from .helpers import (
     dial,
     drain,
     entity_id_of,
+    placements,
     restart,
     since,
     tick,
@@ -279,11 +280,9 @@ async def test_keep_dial_right_after_a_lists_first_call_ended(
     status = entity_id_of(hass, init_integration, "sensor", "call_status")
     late: list[asyncio.Task[dict[str, Any]]] = []
 
-    coordinator = init_integration.runtime_data
-
     def press() -> None:
         # The press arrives at the first loop turn after the placement ended.
-        if coordinator.placer.in_flight:
+        if placements(hass):
             hass.loop.call_soon(press)
             return
         late.append(

@@ -51,7 +51,7 @@ async def test_a_shutdown_leaves_a_call_in_progress_alone(
     start = ha_sim.server.count()
     await coordinator.ending.async_shutdown()
     assert since(ha_sim, start) == []
-    assert coordinator.line.closed
+    assert coordinator.line.stopped
     assert coordinator.keeper.is_open
     assert ha_sim.server.active_call() is not None
 

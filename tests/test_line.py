@@ -113,7 +113,7 @@ async def test_a_closed_line_follows_nothing_and_wakes_a_waiting_dial(
     line.follow(call)
     call.timer = asyncio.get_running_loop().call_later(60, lambda: None)
     assert line.is_current(call)
-    line.close()
+    line.stop()
     assert not line.is_current(call)
     assert not pending(call)
     assert call.outcome_known.is_set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -17,7 +18,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.connectcall.line import LineClosedError
 from custom_components.connectcall.plans import build_plan
 
-from .helpers import DEST, B, RunningSimulator, advance, dial, until_done
+from .helpers import (
+    DEST,
+    USERNAME,
+    B,
+    RunningSimulator,
+    advance,
+    dial,
+    drain,
+    placements,
+    until_done,
+)
 
 
 async def test_a_placement_in_flight_holds_the_line_for_its_dial(
@@ -39,7 +50,7 @@ async def test_a_placement_in_flight_holds_the_line_for_its_dial(
     assert placer.holder_key == plan.key
     assert init_integration.runtime_data.line.current is None
     await until_done(hass, freezer, dialling)
-    assert placer.in_flight == ()
+    assert placements(hass) == []
     # Now the followed call holds it, with the key it was dialled with.
     assert placer.holder_key == plan.key
 
@@ -66,7 +77,35 @@ async def test_a_dial_waiting_on_a_closed_line_says_so(
     await dial(hass)
     call = coordinator.line.current
     assert call is not None
-    coordinator.line.close()
+    coordinator.line.stop()
     with pytest.raises(LineClosedError):
         await coordinator.placer.async_wait(call, 30)
     assert ha_sim.server.active_call() is not None
+
+
+async def test_a_refused_login_of_an_abandoned_dial_starts_reauth(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The password changed at the provider. A dial's login is out when its
+    caller goes away (an automation in ``mode: restart``, a script
+    stopped): the placement goes on as a task of its own, the server
+    answers 102, and reauth starts though nobody awaits the dial."""
+    ha_sim.server.accounts[USERNAME] = "changed"
+    ha_sim.sim.delay = 3
+    ha_sim.sim.add_fault("late", command="login")
+    dialling = asyncio.ensure_future(dial(hass))
+    await advance(hass, freezer, 0.5)
+    dialling.cancel()
+    for _ in range(12):
+        await advance(hass, freezer, 0.5)
+    await drain(hass)
+    assert "login" in [r.command for r in ha_sim.server.requests]
+    flows = [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"]["source"] == SOURCE_REAUTH
+    ]
+    assert len(flows) == 1

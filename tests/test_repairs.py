@@ -35,6 +35,10 @@ from .helpers import (
     PASSWORD,
     USERNAME,
     RunningSimulator,
+    advance,
+    dial,
+    drain,
+    run,
     serve,
     tick,
 )
@@ -289,3 +293,31 @@ async def test_a_call_in_progress_is_never_put_at_risk(
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
     result = await _submit(http, result, tls_sim.url)
     assert result["type"] == "create_entry"
+
+
+async def test_funds_repair_stays_when_the_answer_was_seen_at_the_resume(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A call rings when Home Assistant stops and is answered while it is
+    down. The resume's getStatus shows it answered (9); the next poll finds
+    it ended for lack of funds (7): the answer and the funds code are told
+    together, and the repair stays (the answer clears it first)."""
+    ha_sim.server.default_scenario = "funds_run_out"  # 9 at 9 s, 7 at 20 s
+    await dial(hass)
+    await run(hass, freezer, 3)
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await advance(hass, freezer, 16.6)  # ~19.6 s: talking
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await drain(hass)
+    for _ in range(6):
+        await tick(hass, freezer, 0.5)
+    assert ha_sim.server.active_call() is None
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"insufficient_funds_{init_integration.entry_id}"
+    )
+    assert issue is not None

@@ -34,6 +34,7 @@ from .helpers import (
     dial,
     drain,
     hang_up,
+    placements,
     ran,
     run,
     set_up_automations,
@@ -173,9 +174,9 @@ async def _away_and_back(
         # written; the next start reads the store as it was.
         store = copy.deepcopy(hass_storage)
         coordinator = entry.runtime_data
-        coordinator.line.close()
+        coordinator.line.stop()
         # Requests in flight are cut: their answers never arrive.
-        cut = [*coordinator.placer.in_flight, *([pending] if pending else [])]
+        cut = [*placements(hass), *([pending] if pending else [])]
         for task in cut:
             task.cancel()
         await asyncio.gather(*cut, return_exceptions=True)

@@ -28,7 +28,23 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import DEST, RunningSimulator, assert_quiet, drain, tick
+from .helpers import (
+    DEST,
+    RunningSimulator,
+    advance,
+    assert_quiet,
+    calls_placed,
+    dial,
+    drain,
+    ran,
+    run,
+    set_up_automations,
+    tick,
+    totals,
+    until_done,
+)
+
+MILESTONES = ("started", "answered", "ended")
 
 RING_TIMEOUT = 10
 RINGING = {26, 27, 28}  # alerting or source connected: the call is up
@@ -168,3 +184,45 @@ async def test_call_left_at_shutdown_is_resumed_at_next_start(
     assert [r.command for r in ha_sim.server.requests[start:]] == ["getStatus"]
     assert guid in ha_sim.server.sessions
     assert ha_sim.server.active_call() is not None
+
+
+async def test_a_call_placed_while_stopping_counts_and_is_told(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Home Assistant stops while a dial's login is out; the server accepts
+    it (the GUID arrives), the stop waits for it and leaves the call, which
+    ends while Home Assistant is down. The server accepted the dial: Calls
+    counts it, and its start and end are told once."""
+    runs = await set_up_automations(
+        hass,
+        {
+            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
+            for name in MILESTONES
+        },
+    )
+    ha_sim.server.default_scenario = "busy"  # over 5 s after the dial
+    ha_sim.sim.delay = 3
+    ha_sim.sim.add_fault("late", command="login")
+    dialling = asyncio.ensure_future(dial(hass))
+    await advance(hass, freezer, 0.5)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await advance(hass, freezer, 0.5)
+    await until_done(hass, freezer, asyncio.gather(dialling, return_exceptions=True))
+    await drain(hass)
+    assert calls_placed(ha_sim) == [DEST]
+    # Down for a while: the call ends at the server meanwhile.
+    await advance(hass, freezer, 30)
+    assert ha_sim.server.active_call() is None
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await drain(hass)
+    await run(hass, freezer, 5)
+    told = (
+        totals(hass, init_integration)[0],
+        len(ran(runs, "started")),
+        len(ran(runs, "ended")),
+    )
+    assert told == (1, 1, 1)  # (Calls, started told, ended told)

@@ -9,6 +9,7 @@ the funds repair.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -74,10 +75,20 @@ def _read_outcome(value: Any) -> LastOutcome:
 class CallActivity:
     """Totals, milestones and last outcomes of one account."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Nothing is loaded here."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        record_written: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Nothing is loaded here.
+
+        ``record_written``: writes the session's record of the call now; the
+        totals are written after it.
+        """
         self._hass = hass
         self._entry = entry
+        self._record_written = record_written
         self.totals = CallTotals()
         self.last: LastOutcome | None = None
         # By number, the least recently ended first.
@@ -113,8 +124,6 @@ class CallActivity:
     def tell(self, call: FollowedCall, due: tuple[str, ...]) -> None:
         """Tell what ``call`` reached (``Milestones.due``), and its repairs."""
         state = call.tracker.state
-        if state.code in FUNDS_CODES:
-            async_funds_seen(self._hass, self._entry.entry_id, self._entry.title)
         for kind in due:
             if kind == MILESTONE_STARTED:
                 self._set(self.totals.dialled())
@@ -137,6 +146,9 @@ class CallActivity:
                 outcome=state.outcome if kind == MILESTONE_ENDED else None,
                 duration=(state.duration or 0) if kind == MILESTONE_ENDED else None,
             )
+        # After an answer told at once with it, which clears the repair.
+        if state.code in FUNDS_CODES:
+            async_funds_seen(self._hass, self._entry.entry_id, self._entry.title)
 
     def tell_ended_while_away(self, found: Resumed) -> None:
         """The call the last run left was over at the start-up's ``getStatus``.
@@ -147,21 +159,26 @@ class CallActivity:
         start-up arms the automations just before that.
         """
         record, status = found.call, found.status
-        if record is None or not Milestones.restore(record).ended_while_away():
+        if record is None or not (due := Milestones.restore(record).ended_while_away()):
             return
+        if MILESTONE_STARTED in due:
+            # Accepted by the server, but the last run stopped before its
+            # first poll told it.
+            self._set(self.totals.dialled())
         outcome = outcome_found(record, None if status is None else status.code)
-        if outcome is not None:
+        if outcome is not None and MILESTONE_ENDED in due:
             self._remember(record.get("destination"), outcome, wall_time())
         entry = self._entry
 
         @callback
         def _announce() -> None:
-            self._send(
-                MILESTONE_ENDED,
-                record.get("destination"),
-                record.get("contact"),
-                outcome=outcome,
-            )
+            for kind in due:
+                self._send(
+                    kind,
+                    record.get("destination"),
+                    record.get("contact"),
+                    outcome=outcome if kind == MILESTONE_ENDED else None,
+                )
 
         @callback
         def _once_loaded(_: HomeAssistant) -> None:
@@ -195,9 +212,17 @@ class CallActivity:
         self._outcomes_store.async_delay_save(self._outcomes, 0)
 
     def _set(self, totals: CallTotals) -> None:
-        """New totals, saved at once (a crash must not count a call again)."""
+        """New totals, saved once the call's record is.
+
+        A crash between the two writes never counts a call twice (at worst
+        once less).
+        """
         self.totals = totals
-        self._store.async_delay_save(self._data, 0)
+        self._hass.async_create_task(self._write_totals(), f"{DOMAIN} totals")
+
+    async def _write_totals(self) -> None:
+        await self._record_written()
+        await self._store.async_save(self._data())
 
     def _data(self) -> dict[str, Any]:
         return {"calls": self.totals.calls, "talk_time": self.totals.talk_time}

@@ -196,6 +196,10 @@ class CallTracker:
         """Our ``hangUp`` was accepted; the first reason given is the outcome."""
         self._hang_up_outcome = self._hang_up_outcome or outcome
 
+    def confirmed_over(self) -> None:
+        """The server says no call is up: one over by our knowledge is over."""
+        self.server_final = True
+
     def end_locally(self, code: int, now: float, outcome: str | None = None) -> None:
         """Over by our own knowledge (session gone, API failing, followed too long)."""
         if self.over:
@@ -324,28 +328,28 @@ def restore_tracker(data: dict[str, Any]) -> CallTracker:
 class Milestones:
     """Which milestones of one call were told: each is decided here, once.
 
-    A call counts (``started``) once the server accepted it; one whose
-    ``connect`` got no answer (``sure=False``) once it shows a status of its
-    own, as the server may never have placed it. Its answer is told once;
-    its end once, and only for a call that counts. Kept with the call's
-    record across a restart (``counted``, ``answer_reported``, ``reported``).
+    A call counts (``started``) at its first news once the server accepted
+    it (``sure``); one whose ``connect`` got no answer once it shows a status
+    of its own, as the server may never have placed it. Its answer is told
+    once; its end once, and only for a call that counts. Kept with the
+    call's record across a restart.
     """
 
-    __slots__ = ("answered", "counted", "ended", "sure")
+    __slots__ = ("answer_told", "counted", "end_told", "sure")
 
     def __init__(
         self,
         *,
         sure: bool = True,
         counted: bool = False,
-        answered: bool = False,
-        ended: bool = False,
+        answer_told: bool = False,
+        end_told: bool = False,
     ) -> None:
         """Nothing told yet, unless said (a call resumed after a restart)."""
         self.sure = sure
         self.counted = counted
-        self.answered = answered
-        self.ended = ended
+        self.answer_told = answer_told
+        self.end_told = end_told
 
     @classmethod
     def restore(cls, record: dict[str, Any] | None) -> Milestones:
@@ -355,23 +359,23 @@ class Milestones:
         A record of an older version without the flags: what it knew.
         """
         if record is None:
-            return cls(counted=True, answered=True, ended=True)
+            return cls(counted=True, answer_told=True, end_told=True)
         counted = bool(record.get("counted", True))
+        answered_at = record.get("answered")
         return cls(
-            sure=counted,
+            sure=bool(record.get("sure", counted)),
             counted=counted,
-            answered=bool(
-                record.get("answer_reported", record.get("answered") is not None)
-            ),
-            ended=bool(record.get("reported", False)),
+            answer_told=bool(record.get("answer_reported", answered_at is not None)),
+            end_told=bool(record.get("reported", False)),
         )
 
     def snapshot(self) -> dict[str, Any]:
-        """Kept with the call's record."""
+        """Kept with the call's record (the keys of earlier versions)."""
         return {
+            "sure": self.sure,
             "counted": self.counted,
-            "answer_reported": self.answered,
-            "reported": self.ended,
+            "answer_reported": self.answer_told,
+            "reported": self.end_told,
         }
 
     def due(self, tracker: CallTracker) -> tuple[str, ...]:
@@ -380,23 +384,30 @@ class Milestones:
         if not self.counted and (self.sure or tracker.progressed):
             self.counted = True
             due.append(MILESTONE_STARTED)
-        if tracker.answered is not None and not self.answered:
-            self.answered = True
+        if tracker.answered is not None and not self.answer_told:
+            self.answer_told = True
             due.append(MILESTONE_ANSWERED)
-        if tracker.over and not self.ended:
-            self.ended = True
+        if tracker.over and not self.end_told:
+            self.end_told = True
             if self.counted:
                 due.append(MILESTONE_ENDED)
         return tuple(due)
 
-    def ended_while_away(self) -> bool:
-        """Whether the end of a call found over at start-up is to be told.
+    def ended_while_away(self) -> tuple[str, ...]:
+        """What to tell of a call found over at start-up: its start and end.
 
-        Not if its run told it, nor if it never counted (maybe never placed).
+        Its start if the server accepted it but no poll told it yet; its end
+        unless its run told it. Nothing for a call that never counted and
+        may never have been placed.
         """
-        due = self.counted and not self.ended
-        self.ended = True
-        return due
+        due: list[str] = []
+        if not self.counted and self.sure:
+            self.counted = True
+            due.append(MILESTONE_STARTED)
+        if self.counted and not self.end_told:
+            due.append(MILESTONE_ENDED)
+        self.end_told = True
+        return tuple(due)
 
 
 def outcome_found(record: dict[str, Any], code: int | None) -> str | None:

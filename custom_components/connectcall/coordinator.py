@@ -61,9 +61,11 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         self.data = CallState()
         self.keeper = SessionKeeper(client, session_store(hass, entry.entry_id))
         self.line = Line(self.keeper, self)
-        self.activity = CallActivity(hass, entry)
+        self.activity = CallActivity(hass, entry, self.keeper.write_pending)
         self.schedule = PollSchedule(hass, entry, self.line, self._poll_failed)
-        self.placer = CallPlacer(hass, entry, self.line, self.schedule)
+        self.placer = CallPlacer(
+            hass, entry, self.line, self.schedule, self._background_failed
+        )
         self.plans: PlanRunner[FollowedCall] = PlanRunner(
             self.placer, self._background_failed
         )
@@ -96,7 +98,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
                     unseen.get("contact") or unseen.get("destination") or "?",
                 )
             if resumed is None:
-                await self.keeper.client.verify()
+                await self.keeper.verify()
         if resumed is not None:
             self._resume(resumed)
 
@@ -114,11 +116,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
             )
         if resumed.status is not None:
             tracker.on_status(resumed.status.code, resumed.status.message, at)
-        call = self.schedule.follow(tracker, Milestones.restore(record))
-        call.unrecorded = record is None
-        # The keeper's getStatus at setup was this call's first poll.
-        call.polled = self.keeper.client.last_status_sent
-        self.schedule.schedule(call)
+        self.schedule.follow(tracker, Milestones.restore(record), resumed=True)
         self.data = tracker.state
 
     async def _async_update_data(self) -> CallState:
@@ -132,7 +130,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         counts, and its record is written before them.
         """
         await super().async_shutdown()
-        if self.line.closed:
+        if self.line.stopped:
             return
         try:
             await self.ending.async_shutdown()

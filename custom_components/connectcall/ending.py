@@ -63,17 +63,20 @@ class CallEnding:
         placement is waited for (and recorded) first. Bounded.
         """
         line = self._line
-        line.close()
+        line.stop()
         await self._plans.async_supersede()
         try:
             async with asyncio.timeout(PLACE_TIMEOUT + SHUTDOWN_TIMEOUT):
                 async with line.lock:
-                    # The call a placement in flight made current meanwhile.
-                    line.close()
+                    # The call a placement in flight made current meanwhile:
+                    # told (counted) before it is left to the next start.
+                    line.stop()
                     call = line.current
-                    if call is not None and not call.tracker.server_final:
-                        await line.keeper.leave()
-                        return
+                    if call is not None:
+                        line.tell(call)
+                        if not call.tracker.server_final:
+                            await line.keeper.leave()
+                            return
                     async with asyncio.timeout(SHUTDOWN_TIMEOUT):
                         await line.keeper.close(hang_up=False)
         except TimeoutError:

@@ -27,7 +27,7 @@ def wall_time() -> float:
 
 
 class LineClosedError(ConnectCallError):
-    """The line closed (an unload or a stop) while a dial waited on it."""
+    """The line stopped (an unload or a stop) while a dial waited on it."""
 
 
 @dataclass(slots=True, eq=False)
@@ -37,8 +37,8 @@ class FollowedCall:
     tracker: CallTracker
     milestones: Milestones
     cadence: Cadence
-    # When a change was last seen (or the call followed, or our hang-up
-    # accepted): polled fast for a while after it.
+    # When a change was last seen (or the call followed, or an action such
+    # as our hang-up changed it): polled fast for a while after it.
     changed: float
     polled: float | None = None  # when the last poll was sent
     failures: int = 0  # polls failed in a row: the back-off
@@ -49,8 +49,6 @@ class FollowedCall:
     bounds_judged: float = 0.0  # Unix time the last tick judged the bounds at
     # Set once answered or over: what a waiting ``dial`` waits for.
     outcome_known: asyncio.Event = field(default_factory=asyncio.Event)
-    # Found by its session alone at a start-up: nothing known of it.
-    unrecorded: bool = False
 
     def snapshot(self) -> dict[str, Any]:
         """The tracker's snapshot and what was told, for a restart."""
@@ -91,7 +89,7 @@ class Line:
         # The followed call (the last one placed or resumed): set by follow().
         self.current: FollowedCall | None = None
         # Unloaded or stopping: no timer, poll or bound sends anything.
-        self.closed = False
+        self.stopped = False
         self._publisher = publisher
         self._last_call_id = 0
 
@@ -102,7 +100,7 @@ class Line:
 
     def is_current(self, call: FollowedCall) -> bool:
         """``call`` is the one followed, not over, and the line is open."""
-        return self.current is call and not call.tracker.over and not self.closed
+        return self.current is call and not call.tracker.over and not self.stopped
 
     def follow(self, call: FollowedCall) -> None:
         """Make ``call`` the followed one; the one before is polled no more."""
@@ -120,9 +118,9 @@ class Line:
         """Show ``call``'s state and tell what it reached."""
         self._publisher.publish(call)
 
-    def close(self) -> None:
+    def stop(self) -> None:
         """From now on nothing is sent for the followed call."""
-        self.closed = True
+        self.stopped = True
         if (call := self.current) is not None:
             call.cancel_timers()
             call.outcome_known.set()  # a waiting dial stops waiting
@@ -137,8 +135,6 @@ class Line:
         """Hang up (lock held); raises and changes nothing when it fails."""
         await self.keeper.hang_up(final_trusted=call.tracker.final_trusted(wall_time()))
         call.tracker.hung_up(outcome)
-        # The end is on its way: polled fast, as after a change.
-        call.changed = asyncio.get_running_loop().time()
 
     async def end_call_locked(self, call: FollowedCall) -> None:
         """Hang up before a new call or a logout (lock held).
@@ -182,5 +178,5 @@ class Line:
                 return True
             if status is None or status.code not in FINAL_STATUS_CODES:
                 return True
-            call.tracker.server_final = True
+            call.tracker.confirmed_over()
             return False

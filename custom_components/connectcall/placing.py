@@ -10,12 +10,13 @@ a call; the task records and follows what it placed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 
+from .api import ConnectCallError
 from .call import CallState, CallTracker, Milestones
 from .codes import CODE_HUNG_UP, OUTCOME_ANSWERED, OUTCOME_NO_ANSWER
 from .const import DOMAIN, LOGGER
@@ -24,12 +25,6 @@ from .line import FollowedCall, Line, LineClosedError, wall_time
 from .plans import DialPlan
 from .schedule import PollSchedule
 from .session import Placement
-
-
-def _log_unawaited(task: asyncio.Task[FollowedCall]) -> None:
-    """A placement whose caller was cancelled: its failure goes to the log."""
-    if not task.cancelled() and (err := task.exception()) is not None:
-        LOGGER.warning("A dial whose caller stopped waiting failed: %s", err)
 
 
 class CallPlacer:
@@ -41,24 +36,25 @@ class CallPlacer:
         entry: ConfigEntry,
         line: Line,
         schedule: PollSchedule,
+        unawaited_failed: Callable[[ConnectCallError], None],
     ) -> None:
-        """Nothing is placed until a dial."""
+        """Nothing is placed until a dial.
+
+        ``unawaited_failed``: told the failure of a placement whose caller
+        stopped waiting (a refused login still starts reauth).
+        """
         self._hass = hass
         self._entry = entry
         self._line = line
         self._schedule = schedule
+        self._unawaited_failed = unawaited_failed
         # Placements in flight (they outlive a cancelled caller), each with
         # its plan's key.
         self._in_flight: dict[asyncio.Task[FollowedCall], str] = {}
 
     @property
-    def in_flight(self) -> tuple[asyncio.Task[FollowedCall], ...]:
-        """The placements not yet done."""
-        return tuple(self._in_flight)
-
-    @property
     def state(self) -> CallState:
-        """The line's call, as the entities show it."""
+        """The line's call as its tracker has it (the next publish shows it)."""
         call = self._line.current
         return CallState() if call is None else call.tracker.state
 
@@ -101,11 +97,18 @@ class CallPlacer:
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            task.add_done_callback(_log_unawaited)
+            task.add_done_callback(self._unawaited)
             raise
 
     def _placed(self, task: asyncio.Task[FollowedCall]) -> None:
         self._in_flight.pop(task, None)
+
+    def _unawaited(self, task: asyncio.Task[FollowedCall]) -> None:
+        """A placement whose caller was cancelled: its failure goes on."""
+        if not task.cancelled() and (err := task.exception()) is not None:
+            LOGGER.warning("A dial whose caller stopped waiting failed: %s", err)
+            if isinstance(err, ConnectCallError):
+                self._unawaited_failed(err)
 
     async def _place(self, plan: DialPlan, destination: str) -> FollowedCall:
         line = self._line
@@ -183,9 +186,9 @@ class CallPlacer:
                 if line.is_current(call) and not call.tracker.hung_up_by_us:
                     await line.hang_up_locked(call, OUTCOME_NO_ANSWER)
             await self._schedule.poll_now(call)
-        if line.closed:
+        if line.stopped:
             # This run no longer follows the call (a reload goes on with it).
-            raise LineClosedError("The line closed while a dial waited")
+            raise LineClosedError("The line stopped while a dial waited")
         if call.tracker.answered is not None:
             return OUTCOME_ANSWERED
         # Not known: the bound ran out (even if the hang-up's poll failed).

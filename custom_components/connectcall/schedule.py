@@ -43,8 +43,14 @@ class PollSchedule:
         self._poll_failed = poll_failed
         self._api_down = False
 
-    def follow(self, tracker: CallTracker, milestones: Milestones) -> FollowedCall:
-        """Make ``tracker`` the line's call, on a poll grid from now."""
+    def follow(
+        self, tracker: CallTracker, milestones: Milestones, *, resumed: bool = False
+    ) -> FollowedCall:
+        """Make ``tracker`` the line's call, on a poll grid from now.
+
+        ``resumed``: the call the last run left, whose first poll was the
+        keeper's ``getStatus`` at the setup; polled on from there.
+        """
         interval = float(
             self._entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
         )
@@ -52,6 +58,9 @@ class PollSchedule:
             tracker, milestones, Cadence(interval), self._hass.loop.time()
         )
         self._line.follow(call)
+        if resumed:
+            call.polled = self._line.keeper.last_status_sent
+            self.schedule(call)
         return call
 
     def schedule(self, call: FollowedCall) -> None:
@@ -96,10 +105,10 @@ class PollSchedule:
                 # session resumed without its record, answering 105): fast
                 # only after a change.
                 busy=tracker.answered is None
-                and not (call.unrecorded and tracker.code is None),
+                and not (tracker.destination is None and tracker.code is None),
                 failures=call.failures,
             )
-        if (sent := self._line.keeper.client.last_status_sent) is not None:
+        if (sent := self._line.keeper.last_status_sent) is not None:
             due = max(due, sent + FLOOR)
         call.timer = loop.call_at(due, self._on_timer, call)
 
@@ -150,6 +159,8 @@ class PollSchedule:
                 if line.is_current(call) and outcome is not None:
                     try:
                         await line.hang_up_locked(call, outcome)
+                        # Its end is on its way: polled fast, as after a change.
+                        call.changed = self._hass.loop.time()
                     except ConnectCallError as err:
                         # Retried an interval later: the call stays followed.
                         LOGGER.debug("Hang-up at the call's bound failed: %s", err)
@@ -168,6 +179,8 @@ class PollSchedule:
         a hang-up) is confirmed by it. The cadence keeps the floor from it.
         """
         call.cancel_timer()
+        # The action changed the call: polled fast for a while.
+        call.changed = self._hass.loop.time()
         if await self._poll_once(call, spaced=False):
             self.schedule(call)
 
@@ -182,7 +195,7 @@ class PollSchedule:
             if not line.is_current(call):
                 return False
             at = self._hass.loop.time()
-            sent = line.keeper.client.last_status_sent
+            sent = line.keeper.last_status_sent
             if spaced and sent is not None and at < sent + FLOOR:
                 # Another getStatus went out meanwhile: the cadence from it.
                 call.polled = sent

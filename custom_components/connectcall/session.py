@@ -317,6 +317,15 @@ class SessionKeeper:
         return self._record.guid is not None
 
     @property
+    def last_status_sent(self) -> float | None:
+        """When the last ``getStatus`` was sent (loop time): the floor's base."""
+        return self.client.last_status_sent
+
+    async def verify(self) -> None:
+        """Check the credentials with a login that places no call."""
+        await self.client.verify()
+
+    @property
     def _session(self) -> Session | None:
         guid = self._record.guid
         return None if guid is None else Session(guid)
