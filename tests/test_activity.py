@@ -71,7 +71,7 @@ async def test_each_milestone_is_signalled_and_counted(
     assert [(e.data["outcome"], e.data["duration"]) for e in ended] == [
         ("answered", 60.0)
     ]
-    assert activity.by_number[DEST].outcome == "answered"
+    assert activity.outcomes.by_number[DEST].outcome == "answered"
 
 
 async def test_nothing_due_tells_nothing(

@@ -73,9 +73,9 @@ async def test_stored_outcome_ended_is_read_as_canceled(
     )
     assert await check(hass, runs, "canceled")
     activity = mock_config_entry.runtime_data.activity
-    assert activity.last is not None
-    assert activity.last.outcome == "canceled"
-    assert {n: o.outcome for n, o in activity.by_number.items()} == {
+    assert activity.outcomes.last is not None
+    assert activity.outcomes.last.outcome == "canceled"
+    assert {n: o.outcome for n, o in activity.outcomes.by_number.items()} == {
         DEST: "canceled",
         B: "busy",
     }

@@ -18,6 +18,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.storage import Store
 from homeassistant.util.signal_type import SignalType
 
 from .call import (
@@ -72,6 +73,57 @@ def _read_outcome(value: Any) -> LastOutcome:
     return LastOutcome(str(value["outcome"]), float(value["ended"]))
 
 
+class LastOutcomes:
+    """How the last call ended, of the account and of each number called."""
+
+    def __init__(self, store: Store[dict[str, Any]]) -> None:
+        """Nothing is loaded here."""
+        self._store = store
+        self.last: LastOutcome | None = None
+        # By number, the least recently ended first.
+        self.by_number: dict[str, LastOutcome] = {}
+
+    async def async_load(self) -> None:
+        """The outcomes of earlier runs; unreadable ones never stop the setup."""
+        if not (stored := await self._store.async_load()):
+            return
+        try:
+            if (last := stored["last"]) is not None:
+                self.last = _read_outcome(last)
+            self.by_number = {
+                number: _read_outcome(value)
+                for number, value in stored["numbers"].items()
+            }
+        except AttributeError, KeyError, TypeError, ValueError:
+            LOGGER.warning("The stored outcomes of the last calls are unreadable")
+
+    async def async_save(self) -> None:
+        """Written at once."""
+        await self._store.async_save(self._data())
+
+    def remember(self, number: str | None, outcome: str, ended: float) -> None:
+        """The last outcome of the account and of the number called."""
+        last = LastOutcome(outcome, ended)
+        self.last = last
+        if number is not None:
+            self.by_number.pop(number, None)
+            self.by_number[number] = last
+            if len(self.by_number) > MAX_NUMBERS:
+                del self.by_number[next(iter(self.by_number))]
+        self._store.async_delay_save(self._data, 0)
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "last": None
+            if self.last is None
+            else {"outcome": self.last.outcome, "ended": self.last.ended},
+            "numbers": {
+                number: {"outcome": last.outcome, "ended": last.ended}
+                for number, last in self.by_number.items()
+            },
+        }
+
+
 class CallActivity:
     """Totals, milestones and last outcomes of one account."""
 
@@ -90,11 +142,8 @@ class CallActivity:
         self._entry = entry
         self._record_written = record_written
         self.totals = CallTotals()
-        self.last: LastOutcome | None = None
-        # By number, the least recently ended first.
-        self.by_number: dict[str, LastOutcome] = {}
+        self.outcomes = LastOutcomes(outcomes_store(hass, entry.entry_id))
         self._store = totals_store(hass, entry.entry_id)
-        self._outcomes_store = outcomes_store(hass, entry.entry_id)
 
     async def async_load(self) -> None:
         """The data of earlier runs; unreadable data never stops the setup."""
@@ -105,21 +154,12 @@ class CallActivity:
                 )
             except KeyError, TypeError, ValueError:
                 LOGGER.warning("The stored call totals are unreadable; from 0")
-        if outcomes := await self._outcomes_store.async_load():
-            try:
-                if (last := outcomes["last"]) is not None:
-                    self.last = _read_outcome(last)
-                self.by_number = {
-                    number: _read_outcome(value)
-                    for number, value in outcomes["numbers"].items()
-                }
-            except AttributeError, KeyError, TypeError, ValueError:
-                LOGGER.warning("The stored outcomes of the last calls are unreadable")
+        await self.outcomes.async_load()
 
     async def async_save(self) -> None:
         """Written at once (shutdown: the next run reads them at its setup)."""
         await self._store.async_save(self._data())
-        await self._outcomes_store.async_save(self._outcomes())
+        await self.outcomes.async_save()
 
     def tell(self, call: FollowedCall, due: tuple[str, ...]) -> None:
         """Tell what ``call`` reached (``Milestones.due``), and its repairs."""
@@ -133,7 +173,7 @@ class CallActivity:
                 # The tracker sets an outcome with the end.
                 assert state.outcome is not None
                 assert state.ended_at is not None
-                self._remember(
+                self.outcomes.remember(
                     state.destination, state.outcome, state.ended_at.timestamp()
                 )
                 self._set(self.totals.ended(state))
@@ -167,7 +207,7 @@ class CallActivity:
             self._set(self.totals.dialled())
         outcome = outcome_found(record, None if status is None else status.code)
         if outcome is not None and MILESTONE_ENDED in due:
-            self._remember(record.get("destination"), outcome, wall_time())
+            self.outcomes.remember(record.get("destination"), outcome, wall_time())
         entry = self._entry
 
         @callback
@@ -200,17 +240,6 @@ class CallActivity:
         # retry finds the session closed and the end would never be told.
         async_at_started(self._hass, _once_loaded)
 
-    def _remember(self, number: str | None, outcome: str, ended: float) -> None:
-        """The last outcome of the account and of the number called."""
-        last = LastOutcome(outcome, ended)
-        self.last = last
-        if number is not None:
-            self.by_number.pop(number, None)
-            self.by_number[number] = last
-            if len(self.by_number) > MAX_NUMBERS:
-                del self.by_number[next(iter(self.by_number))]
-        self._outcomes_store.async_delay_save(self._outcomes, 0)
-
     def _set(self, totals: CallTotals) -> None:
         """New totals, saved once the call's record is.
 
@@ -226,17 +255,6 @@ class CallActivity:
 
     def _data(self) -> dict[str, Any]:
         return {"calls": self.totals.calls, "talk_time": self.totals.talk_time}
-
-    def _outcomes(self) -> dict[str, Any]:
-        return {
-            "last": None
-            if self.last is None
-            else {"outcome": self.last.outcome, "ended": self.last.ended},
-            "numbers": {
-                number: {"outcome": last.outcome, "ended": last.ended}
-                for number, last in self.by_number.items()
-            },
-        }
 
     def _device_id(self) -> str | None:
         entry = self._entry

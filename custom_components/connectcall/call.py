@@ -119,11 +119,9 @@ class CallTracker:
         answered: float | None = None,
         dial_key: str | None = None,
     ) -> None:
-        """A call the server accepted at ``dialled``.
+        """A call dialled at ``dialled``; ``dial_key``: what dialled it.
 
-        ``lingering``: in a reused session, the previous call's last code
-        (the server may go on reporting it for a while). ``dial_key``: what
-        dialled it (``DialPlan.key``), kept across a restart.
+        ``lingering``: in a reused session, the previous call's last code.
         """
         self.call_id = call_id
         self.dial_key = dial_key
@@ -137,8 +135,8 @@ class CallTracker:
         self.code: int | None = None
         self.message: str | None = None
         self.outcome: str | None = None
-        # The server reported a final code (not merely our conclusion): only
-        # then is no hang-up needed before the next call.
+        # The server said it is over (not merely our conclusion): no hang-up
+        # is needed before the next call.
         self.server_final = False
         # A new session has no previous call whose code could linger.
         self._progressed = not reused_session or answered is not None

@@ -78,10 +78,10 @@ class LastCallOutcomeCondition(CallCondition):
         for entry in entries:
             activity = entry.runtime_data.activity
             if picked is None or entry.entry_id in picked.accounts:
-                candidates.append(activity.last)
+                candidates.append(activity.outcomes.last)
             else:
                 candidates.extend(
-                    activity.by_number.get(number)
+                    activity.outcomes.by_number.get(number)
                     for entry_id, number in picked.contacts
                     if entry_id == entry.entry_id
                 )

@@ -26,6 +26,21 @@ from .line import FollowedCall, Line, wall_time
 from .session import SessionLostError
 
 
+def _next_wake(tracker: CallTracker, at: float) -> float | None:
+    """When the call's bound runs out, or its following ends, after ``at``.
+
+    On time, not at the next poll (which a failing server may put 30 s off).
+    """
+    return min(
+        (
+            moment
+            for moment in (tracker.next_bound(), tracker.follow_limit())
+            if moment is not None and moment > at
+        ),
+        default=None,
+    )
+
+
 class PollSchedule:
     """Follows a call: polls it on its cadence and enforces its bounds."""
 
@@ -48,8 +63,7 @@ class PollSchedule:
     ) -> FollowedCall:
         """Make ``tracker`` the line's call, on a poll grid from now.
 
-        ``resumed``: the call the last run left, whose first poll was the
-        keeper's ``getStatus`` at the setup; polled on from there.
+        ``resumed``: left by the last run; the setup's getStatus polled it.
         """
         interval = float(
             self._entry.options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
@@ -70,17 +84,7 @@ class PollSchedule:
             return
         tracker, at, loop = call.tracker, wall_time(), self._hass.loop
         bound = tracker.next_bound()
-        # The bound's hang-up, or the end of following: on time, not at the
-        # next poll (which a failing server may put 30 s off).
-        wake = min(
-            (
-                moment
-                for moment in (bound, tracker.follow_limit())
-                if moment is not None and moment > at
-            ),
-            default=None,
-        )
-        if wake is not None:
+        if (wake := _next_wake(tracker, at)) is not None:
             # The tracker counts in Unix time, the timers in loop time.
             call.bound_timer = loop.call_at(
                 loop.time() + wake - at, self._on_bound, call
@@ -101,9 +105,8 @@ class PollSchedule:
             due = call.cadence.next_poll(
                 polled=call.polled,
                 changed=call.changed,
-                # Ringing: a change is due. Nothing known of the call (a
-                # session resumed without its record, answering 105): fast
-                # only after a change.
+                # Ringing: a change is due; not for a call known by its
+                # session alone (answering 105): fast only after a change.
                 busy=tracker.answered is None
                 and not (tracker.destination is None and tracker.code is None),
                 failures=call.failures,
@@ -134,13 +137,9 @@ class PollSchedule:
         if call.ticking:
             return
         call.ticking = True
-        self._entry.async_create_task(self._hass, self._tick(call), f"{DOMAIN} poll")
-
-    async def _tick(self, call: FollowedCall) -> None:
-        try:
-            await self._tick_once(call)
-        finally:
-            call.ticking = False
+        self._entry.async_create_task(
+            self._hass, self._tick_once(call), f"{DOMAIN} poll"
+        )
 
     async def _tick_once(self, call: FollowedCall) -> None:
         """Enforce the call's bounds, then ask the server.
@@ -149,34 +148,38 @@ class PollSchedule:
         ``max_duration`` must not make the call look as if it outlasted them.
         A bound hang-up that failed is tried again at the next poll.
         """
-        line, tracker, at = self._line, call.tracker, wall_time()
-        call.bounds_judged = at
-        if tracker.due_hang_up(at) is not None:
-            async with line.lock:
-                # Checked again under the lock: a dial may have replaced the
-                # call (its hang-up would end the new one), or a shutdown begun.
-                outcome = tracker.due_hang_up(at)
-                if line.is_current(call) and outcome is not None:
-                    try:
-                        await line.hang_up_locked(call, outcome)
-                        # Its end is on its way: polled fast, as after a change.
-                        call.changed = self._hass.loop.time()
-                    except ConnectCallError as err:
-                        # Retried an interval later: the call stays followed.
-                        LOGGER.debug("Hang-up at the call's bound failed: %s", err)
-        if tracker.follow_expired(at):
-            if line.is_current(call):
-                LOGGER.warning("Stopped following a call that outlasted its bounds")
-                line.end_locally(call, CODE_UNKNOWN)
-            return
-        if await self._poll_once(call, spaced=True):
-            self.schedule(call)
+        try:
+            line, tracker, at = self._line, call.tracker, wall_time()
+            call.bounds_judged = at
+            if tracker.due_hang_up(at) is not None:
+                async with line.lock:
+                    # Checked again under the lock: a dial may have replaced
+                    # the call (its hang-up would end the new one), or a
+                    # shutdown begun.
+                    outcome = tracker.due_hang_up(at)
+                    if line.is_current(call) and outcome is not None:
+                        try:
+                            await line.hang_up_locked(call, outcome)
+                        except ConnectCallError as err:
+                            # Retried an interval later: the call stays followed.
+                            LOGGER.debug("Hang-up at a bound failed: %s", err)
+                        else:
+                            # Its end is on its way: fast, as after a change.
+                            call.changed = self._hass.loop.time()
+            if tracker.follow_expired(at):
+                if line.is_current(call):
+                    LOGGER.warning("Stopped following a call that outlasted its bounds")
+                    line.end_locally(call, CODE_UNKNOWN)
+                return
+            if await self._poll_once(call, spaced=True):
+                self.schedule(call)
+        finally:
+            call.ticking = False
 
     async def poll_now(self, call: FollowedCall) -> None:
-        """Poll, then keep the cadence while the call goes on.
+        """Poll at once, even within the floor, then keep the cadence.
 
-        At once, even within the floor: the action that asks for it (a dial,
-        a hang-up) is confirmed by it. The cadence keeps the floor from it.
+        The poll confirms the action asking for it (a dial, a hang-up).
         """
         call.cancel_timer()
         # The action changed the call: polled fast for a while.
