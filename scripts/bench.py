@@ -325,7 +325,7 @@ class Ours:
 
     @property
     def requests(self) -> int:
-        return int(self.entry.runtime_data.client.request_count)
+        return int(self.entry.runtime_data.keeper.client.request_count)
 
     def set_interval(self, interval: float) -> None:
         self.hass.config_entries.async_update_entry(
