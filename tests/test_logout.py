@@ -91,43 +91,26 @@ async def assert_next_start_ends(
     assert call_status(hass, entry) == "idle"
 
 
+@pytest.mark.parametrize("way", ["unload", "stop"])
 @pytest.mark.parametrize("fault", UNANSWERED)
-async def test_unanswered_end_at_unload_keeps_guid_for_next_start(
+async def test_unanswered_end_at_unload_or_stop_keeps_guid_for_next_start(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
     fault: str,
+    way: str,
 ) -> None:
+    """After a stop, the unload that follows sends nothing more either."""
     guid = await dial_and_hang_up(hass, ha_sim)
     refuse_end(ha_sim, fault)
     start = ha_sim.server.count()
+    if way == "stop":
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        await hass.async_block_till_done()
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.NOT_LOADED
-    assert sent_since(ha_sim, start) == [("end", guid), ("end", guid)]
-    assert (await stored(hass, hass_storage, init_integration)).get("guid") == guid
-    await assert_next_start_ends(hass, ha_sim, init_integration, hass_storage, guid)
-
-
-@pytest.mark.parametrize("fault", UNANSWERED)
-async def test_unanswered_end_at_stop_keeps_guid_for_next_start(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    hass_storage: dict[str, Any],
-    fault: str,
-) -> None:
-    guid = await dial_and_hang_up(hass, ha_sim)
-    refuse_end(ha_sim, fault)
-    start = ha_sim.server.count()
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    await hass.async_block_till_done()
-    assert sent_since(ha_sim, start) == [("end", guid), ("end", guid)]
-    assert (await stored(hass, hass_storage, init_integration)).get("guid") == guid
-    # The unload that follows a stop sends nothing more; the GUID stays.
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    await hass.async_block_till_done()
     assert sent_since(ha_sim, start) == [("end", guid), ("end", guid)]
     assert (await stored(hass, hass_storage, init_integration)).get("guid") == guid
     await assert_next_start_ends(hass, ha_sim, init_integration, hass_storage, guid)

@@ -653,7 +653,7 @@ async def test_unconfirmed_call_superseded_before_its_first_poll_is_counted(
     assert totals(hass, init_integration)[0] == 3
 
 
-async def test_restart_before_a_unconfirmed_call_progressed_does_not_count_it(
+async def test_restart_before_an_unconfirmed_call_progressed_does_not_count_it(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
