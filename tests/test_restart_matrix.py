@@ -152,6 +152,7 @@ async def _away_and_back(
     hass_storage: dict[str, Any],
     way: str,
     pending: asyncio.Future[Any] | None,
+    down_for: float = 0,
 ) -> None:
     if way == "stop":
         hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
@@ -184,6 +185,7 @@ async def _away_and_back(
         await hass.config_entries.async_unload(entry.entry_id)
         hass_storage.clear()
         hass_storage.update(store)
+        freezer.tick(down_for)
         await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await drain(hass)
@@ -272,3 +274,33 @@ async def test_removing_the_account_at_any_moment_ends_what_it_left(
     assert ha_sim.server.active_call() is None
     left = [key for key in hass_storage if init_integration.entry_id in key]
     assert left == [], left
+
+
+async def test_a_call_placed_by_a_crashed_connect_and_over_meanwhile_counts(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A crash while ``connect`` is out; the server placed the call, which
+    was answered and ended (30) while Home Assistant was down for a minute.
+    The next start finds a final code the call before did not end with (4,
+    our hang-up of B): the call was placed, so it counts and its start and
+    end are told once."""
+    runs = await set_up_automations(
+        hass,
+        {
+            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
+            for name in MILESTONES
+        },
+    )
+    pending = await _connect_in_flight(hass, freezer, ha_sim)
+    await _away_and_back(
+        hass, freezer, init_integration, hass_storage, "crash", pending, down_for=60
+    )
+    await run(hass, freezer, 30)
+    assert calls_placed(ha_sim) == [B, DEST]
+    assert ha_sim.server.active_call() is None
+    assert len(ran(runs, "started")) == len(ran(runs, "ended")) == 2
+    assert totals(hass, init_integration)[0] == 2

@@ -7,6 +7,8 @@ on what the server received and placed, and on what the store keeps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+import copy
 from typing import Any
 
 from aiohttp import ClientSession
@@ -23,6 +25,7 @@ from custom_components.connectcall.session import (
     SessionKeeper,
     SessionLostError,
 )
+from simulator.core import command_of
 
 from .helpers import PASSWORD, USERNAME, FakeClock, MemoryStore, RunningSimulator
 
@@ -313,3 +316,45 @@ async def test_resume_after_a_crash_during_login_reports_the_call_unseen(
     assert not keeper.is_open
     assert store.data == {}
     assert sent(simulator) == []
+
+
+class DiskStore(MemoryStore):
+    """A delayed save never lands (a crash comes first); a save does."""
+
+    def async_delay_save(
+        self, data_func: Callable[[], dict[str, Any]], delay: float = 0
+    ) -> None:
+        self.saves += 1
+
+
+async def test_a_lost_session_is_forgotten_on_disk_before_the_login(
+    simulator: RunningSimulator, http: ClientSession
+) -> None:
+    """connect answers 104 and getStatus confirms the loss: the login that
+    follows may place a call. A crash while it is out must find no session
+    on disk, only the call being placed, so the next start reports it as a
+    call that may ring."""
+    store = DiskStore()
+    keeper = SessionKeeper(
+        ConnectCallClient(http, USERNAME, PASSWORD, simulator.url), store
+    )
+    await keeper.place(B, SRC, CallMode.SOURCE_FIRST, {"call_id": 1})
+    await keeper.hang_up()
+    simulator.server.expire_sessions()
+    answer = simulator.server.answer
+    on_disk: list[dict[str, Any] | None] = []
+
+    def spy(query: Any) -> tuple[int, str]:
+        if command_of(query) == "login":
+            on_disk.append(copy.deepcopy(store.data))
+        return answer(query)
+
+    simulator.server.answer = spy  # type: ignore[method-assign]
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST, PLACING)
+    assert on_disk == [{"placing": PLACING}]
+    after = SessionKeeper(
+        ConnectCallClient(http, USERNAME, PASSWORD, simulator.url),
+        MemoryStore(on_disk[0]),
+    )
+    assert await after.left.resume() is None
+    assert after.left.placed_unseen == PLACING

@@ -178,8 +178,29 @@ class SessionRecord:
         # A save was asked for (it lands soon): flushed at a shutdown.
         self._pending = False
 
-    def save(self) -> None:
-        """Save soon (coalesced)."""
+    def opened(self, guid: str | None, call: dict[str, Any] | None) -> None:
+        """The session (None: none) and its call in progress; saved soon."""
+        self.guid, self.call = guid, call
+        self._save()
+
+    def tracked(self, call: dict[str, Any] | None) -> None:
+        """The call in progress in the session; saved soon."""
+        self.call = call
+        self._save()
+
+    async def placing_started(self, call: dict[str, Any]) -> None:
+        """A call is being placed: on disk before its request is sent."""
+        self.placing = call
+        await self.write()
+
+    def placing_ended(self, *, placed: bool) -> None:
+        """Placed: the call in progress, until the followed one is recorded."""
+        if placed:
+            self.call = self.placing
+        self.placing = None
+        self._save()
+
+    def _save(self) -> None:
         self._pending = True
         self._store.async_delay_save(self._data, 0)
 
@@ -246,8 +267,10 @@ class LeftSession:
         """
         stored = await self._record.load()
         # A call being placed when the last run stopped is the newest.
-        placing = stored.get("placing")
-        record = placing or stored.get("call")
+        if not isinstance(placing := stored.get("placing"), dict | None):
+            LOGGER.warning("The stored call being placed is unreadable")
+            placing = None
+        record = placing if placing is not None else stored.get("call")
         if not (guid := stored.get("guid")):
             if placing is not None:
                 LOGGER.warning(
@@ -277,10 +300,17 @@ class LeftSession:
             active = status is None or not status.is_final or not _final_trusted(record)
         if active:
             LOGGER.info("Following the call left in progress by the last run")
-            self._record.guid, self._record.call = guid, record
+            self._record.opened(guid, record)
             return Resumed(status, record)
         # Over (a final status of its own), or its session gone: the stored
         # call's end is still to be told.
+        if placing is not None and status is not None:
+            if status.code != placing.get("lingering"):
+                # A code the call before did not end with: the call being
+                # placed was placed, and ended meanwhile.
+                record = placing | {"sure": True}
+            else:
+                LOGGER.info("A call being placed left no sign: maybe never placed")
         self.ended_while_away = Resumed(status, record)
         LOGGER.info("Ending the login session left open by the last run")
         await self._client.close(session, hang_up=status is None)
@@ -339,31 +369,30 @@ class SessionKeeper:
         its session read (None: nothing readable); else None. Raises the
         client's errors, or :class:`CallMayBePlacedError`.
 
-        ``record``: the call as a restart would follow it (uncounted: the
-        server may never act on the request). It is written before the
-        request is sent and kept as the call in progress once placed, until
-        :meth:`track` records the call followed; a failure drops it (nothing
-        placed, or the caller is told).
+        ``record``: the call as a restart would follow it (the caller marks
+        it unsure: the server may never act on the request). Written before
+        the request is sent and kept as the call in progress once placed,
+        until :meth:`track` records the call followed; a failure drops it
+        (nothing placed, or the caller is told).
         """
-        self._record.placing = record
-        await self._record.write()
+        await self._record.placing_started(record)
         try:
             placed = await self._place(destination, source, mode)
         except Exception:
-            self._record.placing = None
-            self._record.save()
+            self._record.placing_ended(placed=False)
             raise
-        self._record.call, self._record.placing = record, None
-        self._record.save()
+        self._record.placing_ended(placed=True)
         return placed
 
     async def _place(
         self, destination: str, source: str, mode: CallMode
     ) -> tuple[Placement, CallStatus | None]:
-        if (session := self._session) is not None and (
-            placed := await self._connect(session, destination, source, mode)
-        ):
-            return placed
+        if (session := self._session) is not None:
+            if placed := await self._connect(session, destination, source, mode):
+                return placed
+            # Forgotten on disk before the login: a crash while it is out
+            # must find no session, so it reports the call it may place.
+            await self._record.write()
         try:
             self._remember(await self.client.login(destination, source, mode))
         except ConnectCallError as err:
@@ -481,8 +510,7 @@ class SessionKeeper:
     def track(self, call: dict[str, Any] | None) -> None:
         """The call in progress in this session, kept for a restart."""
         if call != self._record.call:
-            self._record.call = call
-            self._record.save()
+            self._record.tracked(call)
 
     async def leave(self) -> None:
         """Stop or unload with a call in progress: keep it all, send nothing."""
@@ -493,9 +521,7 @@ class SessionKeeper:
         await self._record.write_pending()
 
     def _remember(self, session: Session) -> None:
-        self._record.guid, self._record.call = session.guid, None
-        self._record.save()
+        self._record.opened(session.guid, None)
 
     def _forget(self) -> None:
-        self._record.guid = self._record.call = None
-        self._record.save()
+        self._record.opened(None, None)
