@@ -30,6 +30,7 @@ from .helpers import (
     C,
     RunningSimulator,
     advance,
+    answer_next,
     calls_placed,
     dial,
     drain,
@@ -284,10 +285,10 @@ async def test_a_call_placed_by_a_crashed_connect_and_over_meanwhile_counts(
     hass_storage: dict[str, Any],
 ) -> None:
     """A crash while ``connect`` is out; the server placed the call, which
-    was answered and ended (30) while Home Assistant was down for a minute.
-    The next start finds a final code the call before did not end with (4,
-    our hang-up of B): the call was placed, so it counts and its start and
-    end are told once."""
+    was not answered (11) while Home Assistant was down for a minute. The
+    next start finds a final code neither the call before (4, our hang-up of
+    B) nor any hang-up ends with: the call was placed, so it counts and its
+    start and end are told once."""
     runs = await set_up_automations(
         hass,
         {
@@ -295,6 +296,7 @@ async def test_a_call_placed_by_a_crashed_connect_and_over_meanwhile_counts(
             for name in MILESTONES
         },
     )
+    ha_sim.server.scenarios = {DEST: "no_answer"}
     pending = await _connect_in_flight(hass, freezer, ha_sim)
     await _away_and_back(
         hass, freezer, init_integration, hass_storage, "crash", pending, down_for=60
@@ -304,3 +306,35 @@ async def test_a_call_placed_by_a_crashed_connect_and_over_meanwhile_counts(
     assert ha_sim.server.active_call() is None
     assert len(ran(runs, "started")) == len(ran(runs, "ended")) == 2
     assert totals(hass, init_integration)[0] == 2
+
+
+async def test_a_connect_the_server_never_acted_on_is_not_counted_after_a_crash(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """B talks; a new dial hangs B up (the server now shows 4, not B's last
+    polled 9) and sends ``connect``, which the server refuses without a word
+    reaching us: a crash, and a minute down. The next start's 4 is a
+    hang-up's end, which tells nothing: no call is counted or told that
+    never rang."""
+    runs = await set_up_automations(
+        hass,
+        {
+            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
+            for name in MILESTONES
+        },
+    )
+    await dial(hass, destination=B)
+    await run(hass, freezer, 12)
+    answer_next(ha_sim, "connect", 101)
+    pending = await _answered_late(hass, freezer, ha_sim, "connect", dial(hass))
+    await _away_and_back(
+        hass, freezer, init_integration, hass_storage, "crash", pending, down_for=60
+    )
+    await run(hass, freezer, 30)
+    assert calls_placed(ha_sim) == [B]
+    assert len(ran(runs, "started")) == len(ran(runs, "ended")) == 1
+    assert totals(hass, init_integration)[0] == 1

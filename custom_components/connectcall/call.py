@@ -21,6 +21,7 @@ from .codes import (
     ANSWERED_STATUS_CODES,
     CODE_HUNG_UP,
     FINAL_STATUS_CODES,
+    HANG_UP_ENDS,
     OUTCOME_ANSWERED,
     OUTCOME_FAILED,
     OUTCOME_NO_ANSWER,
@@ -46,10 +47,6 @@ POLL_GIVE_UP: Final = 300.0
 MILESTONE_STARTED: Final = "started"
 MILESTONE_ANSWERED: Final = "answered"
 MILESTONE_ENDED: Final = "ended"
-# Final codes that end an answered call as well as one hung up before the
-# answer: without a recorded answer, the outcome of a call found over at
-# start-up cannot be told from them.
-_AMBIGUOUS_ENDS: Final = frozenset({4, 30, 31})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -417,6 +414,6 @@ def outcome_found(record: dict[str, Any], code: int | None) -> str | None:
     """
     if record.get("answered") is not None:
         return OUTCOME_ANSWERED
-    if code is None or code in _AMBIGUOUS_ENDS:
+    if code is None or code in HANG_UP_ENDS:
         return None
     return UNANSWERED_OUTCOMES.get(code, OUTCOME_FAILED)

@@ -46,7 +46,7 @@ from .api import (
     Session,
 )
 from .call import restore_tracker
-from .codes import SESSION_LOST_CODES, CallMode
+from .codes import HANG_UP_ENDS, SESSION_LOST_CODES, CallMode
 from .const import LOGGER
 
 
@@ -305,9 +305,11 @@ class LeftSession:
         # Over (a final status of its own), or its session gone: the stored
         # call's end is still to be told.
         if placing is not None and status is not None:
-            if status.code != placing.get("lingering"):
-                # A code the call before did not end with: the call being
-                # placed was placed, and ended meanwhile.
+            if status.code != placing.get("lingering") and status.code not in (
+                HANG_UP_ENDS
+            ):
+                # A code the call before did not end with, nor our hang-up
+                # of it: the call being placed was placed, and ended.
                 record = placing | {"sure": True}
             else:
                 LOGGER.info("A call being placed left no sign: maybe never placed")
