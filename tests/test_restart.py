@@ -767,20 +767,27 @@ async def test_a_call_announced_before_a_crash_is_not_announced_again(
     assert len(ran(runs, "ended")) == (0 if announced else 1)
 
 
-async def test_an_unreadable_call_being_placed_never_stops_the_setup(
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"placing": "garbage"},
+        {"live": True, "call": None, "placing": {}},
+        {"live": True, "call": {"destination": "0612345678"}},
+    ],
+    ids=["not_a_record", "empty_with_a_session", "call_without_its_keys"],
+)
+async def test_an_unreadable_stored_call_never_stops_the_setup(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
     mock_config_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
+    data: dict[str, Any],
 ) -> None:
     """Hand-edited (or damaged) stored data: the setup goes on without it."""
     key = f"{DOMAIN}.{mock_config_entry.entry_id}"
-    hass_storage[key] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": key,
-        "data": {"placing": "garbage"},
-    }
+    if data.pop("live", False):
+        data["guid"] = left_session(ha_sim)
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": data}
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()

@@ -153,9 +153,8 @@ DIAL_OUTCOMES: Final = (*OUTCOMES, OUTCOME_LINE_BUSY, OUTCOME_ERROR)
 # Before 2.0.0 "ended" also named a hang-up before the answer: an automation
 # saved then still means `canceled` by it.
 OUTCOME_RENAMED: Final = {"ended": OUTCOME_CANCELED}
-# Final codes of a call hung up (by us or a party), answered or not: they
-# tell neither whether a call found over at start-up was answered, nor which
-# of two calls in one session ended with them.
+# Final codes of a call hung up (by us or a party), answered or not: they do
+# not tell whether a call found over at start-up was answered.
 HANG_UP_ENDS: Final = frozenset({4, 30, 31})
 # A final code before any answer -> the outcome (anything else: failed).
 UNANSWERED_OUTCOMES: Final[dict[int, str]] = {

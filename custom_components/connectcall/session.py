@@ -46,7 +46,7 @@ from .api import (
     Session,
 )
 from .call import restore_tracker
-from .codes import HANG_UP_ENDS, SESSION_LOST_CODES, CallMode
+from .codes import SESSION_LOST_CODES, CallMode
 from .const import LOGGER
 
 
@@ -66,6 +66,16 @@ class Resumed:
     # The call's snapshot (see CallTracker.snapshot); None after a crash
     # of a version that stored the GUID alone.
     call: dict[str, Any] | None
+
+
+def _readable(record: Any) -> dict[str, Any] | None:
+    """A stored call record, or None when absent or unreadable."""
+    if record is None or (
+        isinstance(record, dict) and "call_id" in record and "dialled" in record
+    ):
+        return record
+    LOGGER.warning("A stored call record is unreadable; it is left out")
+    return None
 
 
 def _final_trusted(call: dict[str, Any] | None) -> bool:
@@ -267,10 +277,8 @@ class LeftSession:
         """
         stored = await self._record.load()
         # A call being placed when the last run stopped is the newest.
-        if not isinstance(placing := stored.get("placing"), dict | None):
-            LOGGER.warning("The stored call being placed is unreadable")
-            placing = None
-        record = placing if placing is not None else stored.get("call")
+        placing, call = _readable(stored.get("placing")), _readable(stored.get("call"))
+        record = placing if placing is not None else call
         if not (guid := stored.get("guid")):
             if placing is not None:
                 LOGGER.warning(
@@ -304,15 +312,9 @@ class LeftSession:
             return Resumed(status, record)
         # Over (a final status of its own), or its session gone: the stored
         # call's end is still to be told.
-        if placing is not None and status is not None:
-            if status.code != placing.get("lingering") and status.code not in (
-                HANG_UP_ENDS
-            ):
-                # A code the call before did not end with, nor our hang-up
-                # of it: the call being placed was placed, and ended.
-                record = placing | {"sure": True}
-            else:
-                LOGGER.info("A call being placed left no sign: maybe never placed")
+        # A call being placed stays unsure: its final code cannot be told
+        # from the one before's (which may have ended unpolled), so it is
+        # neither counted nor told.
         self.ended_while_away = Resumed(status, record)
         LOGGER.info("Ending the login session left open by the last run")
         await self._client.close(session, hang_up=status is None)
