@@ -792,3 +792,5 @@ async def test_an_unreadable_stored_call_never_stops_the_setup(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.LOADED
+    # Left out once: nothing unreadable is kept for the next start.
+    assert "placing" not in hass_storage[key]["data"]

@@ -286,6 +286,8 @@ class LeftSession:
                     "it may ring, and cannot be followed"
                 )
                 self.placed_unseen = placing
+            if stored:
+                # Told (or unreadable): not again at the next start.
                 await self._record.clear()
             return None
         session = Session(guid)
