@@ -678,3 +678,15 @@ def placements(hass: HomeAssistant) -> list[asyncio.Task[Any]]:
         for task in asyncio.all_tasks(hass.loop)
         if task.get_name() == f"{DOMAIN} dial" and not task.done()
     ]
+
+
+async def milestone_automations(hass: HomeAssistant) -> list[ServiceCall]:
+    """One automation per milestone trigger (call_started, call_answered,
+    call_ended), each counting its runs (see ``ran``)."""
+    return await set_up_automations(
+        hass,
+        {
+            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
+            for name in ("started", "answered", "ended")
+        },
+    )

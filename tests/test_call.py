@@ -655,8 +655,9 @@ def test_restore_minimal_snapshot() -> None:
 
 def test_a_placed_call_starts_at_its_first_news_and_ends_once() -> None:
     """Started at the first publish, answered once, ended once with its
-    outcome: whatever the number of publishes in between."""
-    call, told = make(), Milestones()
+    outcome: whatever the number of publishes in between. The server
+    accepted it: it counts before any status of its own (a reused session)."""
+    call, told = make(reused=True), Milestones()
     assert told.due(call) == (MILESTONE_STARTED,)
     assert told.due(call) == ()
     call.on_status(9, "Clients connected", T0 + 5)

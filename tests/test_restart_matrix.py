@@ -35,16 +35,14 @@ from .helpers import (
     dial,
     drain,
     hang_up,
+    milestone_automations,
     placements,
     ran,
     run,
-    set_up_automations,
     tick,
     totals,
     until_done,
 )
-
-MILESTONES = ("started", "answered", "ended")
 
 type Phase = Callable[
     [HomeAssistant, FrozenDateTimeFactory, RunningSimulator],
@@ -205,13 +203,7 @@ async def test_a_call_survives_going_away_at_any_moment(
     phase: str,
     way: str,
 ) -> None:
-    runs = await set_up_automations(
-        hass,
-        {
-            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
-            for name in MILESTONES
-        },
-    )
+    runs = await milestone_automations(hass)
     pending = await PHASES[phase](hass, freezer, ha_sim)
     await _away_and_back(hass, freezer, init_integration, hass_storage, way, pending)
     assert init_integration.state is ConfigEntryState.LOADED
@@ -290,13 +282,7 @@ async def test_a_call_of_a_crashed_connect_over_meanwhile_is_not_told(
     unpolled, with any code), nor from a connect the server never acted on:
     it is neither counted nor told (at worst once less, never a call that
     did not ring)."""
-    runs = await set_up_automations(
-        hass,
-        {
-            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
-            for name in MILESTONES
-        },
-    )
+    runs = await milestone_automations(hass)
     ha_sim.server.scenarios = {DEST: "no_answer"}
     pending = await _connect_in_flight(hass, freezer, ha_sim)
     await _away_and_back(
@@ -319,13 +305,7 @@ async def test_a_connect_the_server_never_acted_on_is_not_counted_after_a_crash(
     """B talks; a new dial hangs it up (the server shows 4, not B's last
     polled 9) and its ``connect`` is refused without a word reaching us: a
     crash, and a minute down. No call is counted or told that never rang."""
-    runs = await set_up_automations(
-        hass,
-        {
-            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
-            for name in MILESTONES
-        },
-    )
+    runs = await milestone_automations(hass)
     await dial(hass, destination=B)
     await run(hass, freezer, 12)
     answer_next(ha_sim, "connect", 101)

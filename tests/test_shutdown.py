@@ -36,15 +36,13 @@ from .helpers import (
     calls_placed,
     dial,
     drain,
+    milestone_automations,
     ran,
     run,
-    set_up_automations,
     tick,
     totals,
     until_done,
 )
-
-MILESTONES = ("started", "answered", "ended")
 
 RING_TIMEOUT = 10
 RINGING = {26, 27, 28}  # alerting or source connected: the call is up
@@ -196,13 +194,7 @@ async def test_a_call_placed_while_stopping_counts_and_is_told(
     it (the GUID arrives), the stop waits for it and leaves the call, which
     ends while Home Assistant is down. The server accepted the dial: Calls
     counts it, and its start and end are told once."""
-    runs = await set_up_automations(
-        hass,
-        {
-            name: {"triggers": [{"trigger": f"connectcall.call_{name}"}]}
-            for name in MILESTONES
-        },
-    )
+    runs = await milestone_automations(hass)
     ha_sim.server.default_scenario = "busy"  # over 5 s after the dial
     ha_sim.sim.delay = 3
     ha_sim.sim.add_fault("late", command="login")
