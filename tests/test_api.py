@@ -75,9 +75,8 @@ async def test_whole_session(
     assert client.request_count == simulator.server.count()
 
 
-async def test_answered_flag(
-    client: ConnectCallClient, simulator: RunningSimulator, clock: FakeClock
-) -> None:
+@pytest.mark.usefixtures("simulator")
+async def test_answered_flag(client: ConnectCallClient, clock: FakeClock) -> None:
     session = await client.login(DST, SRC, CallMode.SOURCE_FIRST)
     clock.advance(8)
     status = await status_of(client, session)

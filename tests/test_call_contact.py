@@ -194,8 +194,9 @@ async def test_unknown_name_lists_names_never_numbers(
     assert commands(ha_sim) == ["login"]  # the setup probe alone
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_no_contacts_at_all(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, ha_sim: RunningSimulator
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await call_contact(hass, contact="Mum")

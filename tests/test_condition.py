@@ -71,11 +71,9 @@ async def test_call_active_while_a_call_rings_or_talks(
     assert not await check(hass, runs, "alice")
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_call_active_holds_for_each_milestone_of_the_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """An automation runs at once: its conditions see the call that fired it."""
     active = [{"condition": "connectcall.call_active"}]
@@ -113,11 +111,9 @@ async def test_call_active_for_a_contact_is_a_call_to_its_number(
     assert await check(hass, runs, "mum")
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_last_call_outcome_is_the_previous_call_s_until_a_call_ends(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     runs = await set_up_automations(
         hass,
@@ -211,10 +207,10 @@ async def test_last_call_outcome_of_several_accounts_is_the_latest(
 
 
 @pytest.mark.parametrize("name", ["call_active", "last_call_outcome"])
+@pytest.mark.usefixtures("ha_sim")
 async def test_an_unloaded_or_removed_account_is_no_call_and_no_outcome(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
     name: str,
@@ -240,10 +236,9 @@ async def test_an_unloaded_or_removed_account_is_no_call_and_no_outcome(
     assert "Traceback" not in caplog.text
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_an_unknown_device_fails_the_condition_s_validation(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
     unknown = "0123456789abcdef0123456789abcdef"
     with caplog.at_level(logging.ERROR):

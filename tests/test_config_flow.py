@@ -248,8 +248,9 @@ async def test_reconfigure_onto_configured_account(
     assert init_integration.data["username"] == USERNAME
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_options_without_reload(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["step_id"] == "init"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
@@ -177,10 +176,9 @@ async def test_edit_contact(
     assert ha_sim.server.calls[-1].destination == "0622223333"
 
 
+@pytest.mark.usefixtures("freezer", "ha_sim")
 async def test_remove_contact_keeps_account(
     hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
@@ -246,11 +244,9 @@ async def test_every_contact_the_flow_accepts_is_callable_by_name(
         "\u2060",  # word joiner
     ],
 )
+@pytest.mark.usefixtures("ha_sim")
 async def test_flow_refuses_a_name_with_nothing_to_say(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    name: str,
+    hass: HomeAssistant, init_integration: MockConfigEntry, name: str
 ) -> None:
     """The flow refuses a name with no letter or digit once compared: combining
     marks alone, or an invisible format character that ``strip()`` keeps. No one
@@ -259,10 +255,9 @@ async def test_flow_refuses_a_name_with_nothing_to_say(
     assert not await try_add_contact(hass, init_integration, name=name, number=MUM)
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_flow_refuses_a_name_differing_only_by_an_invisible_character(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """The flow refuses "Mum" + ZERO WIDTH SPACE next to "Mum": they look and sound
     the same (in the UI, in the call tool's list for an agent, by voice), so only
@@ -284,20 +279,17 @@ async def test_flow_refuses_a_name_differing_only_by_an_invisible_character(
         "\uff2d\uff55\uff4d\u3000",
     ],
 )
+@pytest.mark.usefixtures("ha_sim")
 async def test_flow_refuses_compatibility_forms_of_a_name(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    name: str,
+    hass: HomeAssistant, init_integration: MockConfigEntry, name: str
 ) -> None:
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     assert not await try_add_contact(hass, init_integration, name=name, number=ZOE)
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_flow_refuses_ligature_forms(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     await add_contact(hass, init_integration, name="Jeff", number=MUM)
     assert not await try_add_contact(
@@ -307,10 +299,9 @@ async def test_flow_refuses_ligature_forms(
     assert not await try_add_contact(hass, init_integration, name="STRAUSS", number=B)
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_reconfigure_keeps_or_recases_its_own_name_never_anothers(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     entry = init_integration
     mum = await add_contact(hass, entry, name="Mum", number=MUM)

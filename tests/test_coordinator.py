@@ -12,6 +12,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
@@ -19,11 +20,9 @@ from custom_components.connectcall.const import DOMAIN
 from .helpers import DEST, RunningSimulator, dial, drain, hang_up, run, totals
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_a_placed_call_is_on_disk_as_counted_before_the_total(
-    hass: HomeAssistant,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
     """The session store's writes take a few loop turns (a slow disk); when
     the totals land on disk with the call counted, the call's record on disk

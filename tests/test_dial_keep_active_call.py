@@ -111,8 +111,9 @@ async def test_a_ringing_call_is_left_alone(
     assert "hangUp" not in commands(ha_sim)
 
 
+@pytest.mark.usefixtures("freezer")
 async def test_without_a_call_in_progress_it_dials(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+    hass: HomeAssistant, ha_sim: RunningSimulator
 ) -> None:
     response = await dial(hass, keep_active_call=True)
     assert response["skipped"] is False
@@ -376,11 +377,9 @@ async def test_same_dial_is_kept_across_a_restart(
     assert response["held_by"]["same_dial"] is True
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_same_dial_for_a_placement_whose_caller_stopped_waiting(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The doorbell's run stops (automation reloaded) while its connect is
     in flight: the placement goes on, as it must, and the call it placed is

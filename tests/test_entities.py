@@ -41,10 +41,10 @@ from .helpers import (
     "platform",
     [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT],
 )
+@pytest.mark.usefixtures("ha_sim")
 async def test_entities_snapshot(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     mock_config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
@@ -145,10 +145,10 @@ async def test_events_from_status_sequences(
         assert "duration" not in log.events[-1]
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_ended_duration_is_seconds_talked(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
@@ -171,10 +171,10 @@ async def test_ring_timeout_event_is_no_answer(
     assert log.events[-1]["status"] == "hung_up"
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_user_hang_up_before_answer_is_canceled(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
@@ -188,11 +188,9 @@ async def test_user_hang_up_before_answer_is_canceled(
     assert "duration" not in log.events[-1]
 
 
+@pytest.mark.usefixtures("freezer", "ha_sim")
 async def test_replaced_call_ends_then_next_starts(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
     await dial(hass)

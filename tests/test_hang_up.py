@@ -111,11 +111,9 @@ async def test_wait_bound_with_failed_hang_up_keeps_following(
     assert call_status(hass, init_integration) == "destination_alerting"
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_one_refused_hang_up_with_call_seen_fails_and_keeps_following(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """hangUp refused once while getStatus shows the call: the action fails,
     the call stays followed and a second hang_up ends it."""
@@ -151,11 +149,11 @@ async def test_hang_up_refused_for_an_ended_given_up_call_blocks_no_dial(
 
 
 @pytest.mark.parametrize("bound", ["ring_timeout", "max_duration"])
+@pytest.mark.usefixtures("init_integration")
 async def test_a_hang_up_after_a_bound_s_sends_no_second_hang_up(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
     bound: str,
 ) -> None:
     """The ring timeout (or max_duration) hung up and the server accepted
@@ -179,11 +177,9 @@ async def test_a_hang_up_after_a_bound_s_sends_no_second_hang_up(
     assert [r.command for r in server.requests].count("hangUp") == 1
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_waiting_dial_sends_no_second_hang_up_after_the_ring_timeout_s(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """A waiting dial's ring timeout hangs up at 10 s (accepted; the server
     then says nothing new): its wait running out at 15 s sends no second

@@ -8,16 +8,13 @@ import asyncio
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .helpers import RunningSimulator, dial, drain, hang_up, until_done
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_drain_waits_for_answers_and_is_bounded(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The tests' drain() waits for a condition (every request answered),
     and says so instead of hanging when an answer waits for the clock."""

@@ -11,7 +11,6 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.api import InvalidNumberError, normalize_number
 from custom_components.connectcall.const import DOMAIN
@@ -148,8 +147,9 @@ async def test_config_flow_hostile(
     hass.config_entries.flow.async_abort(result["flow_id"])
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_huge_destination_list_refused(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, ha_sim: RunningSimulator
 ) -> None:
     with pytest.raises(ServiceValidationError):
         await hass.services.async_call(

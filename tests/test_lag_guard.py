@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -145,11 +146,9 @@ async def test_refused_hang_up_with_a_stale_final_status_is_not_taken_as_done(
     )
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_hang_up_accepted_by_a_lagging_server_ends_the_new_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """Control for
     test_refused_hang_up_with_a_stale_final_status_is_not_taken_as_done: the

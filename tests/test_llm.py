@@ -303,11 +303,9 @@ async def test_hang_up_goes_on_after_a_failure(
     assert not bobs_call.active(ha_sim.server.clock())
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_status_names_contact_never_number(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    entry: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
 ) -> None:
     expose(hass, entity_id_of(hass, entry, "sensor", "call_status"))
     result = await use(hass, STATUS)
@@ -387,10 +385,10 @@ async def test_call_tool_twice_at_once_never_rings_two(
         assert not any(c.isdigit() for c in json.dumps(result.data, ensure_ascii=False))
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_status_tool_names_no_contact_after_a_rename_mid_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     """Mum is renamed "Mother" mid-call (same number, same exposed button): the
@@ -417,10 +415,10 @@ async def test_status_tool_names_no_contact_after_a_rename_mid_call(
     assert status_contact(result) is None
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_status_tool_never_names_a_hidden_contact_sharing_the_number(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     """A plain dial of a number two contacts share: the first one added is

@@ -186,10 +186,9 @@ async def test_the_logbook_shows_each_call(
         {"outcome": "answered", "duration": 3725.4, "contact": "Mum"},
     ],
 )
+@pytest.mark.usefixtures("init_integration")
 async def test_logbook_line_survives_odd_events_and_a_language_switch(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    data: dict[str, Any],
+    hass: HomeAssistant, data: dict[str, Any]
 ) -> None:
     """Hand-fired or odd events, and a language set after start-up (its
     texts never loaded): a line, never an exception in the Activity panel."""

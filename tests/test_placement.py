@@ -39,11 +39,9 @@ from .helpers import (
 # Lost, late or refused answers to login and connect.
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_dropped_login_answer_rings_one_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The server places the call, the connection drops before its answer:
     aiohttp must not send the login again (it would ring a second call)."""
@@ -81,11 +79,9 @@ async def test_dropped_connect_answer_is_checked_and_followed(
     assert call_status(hass, init_integration) == "hung_up"
 
 
+@pytest.mark.usefixtures("freezer")
 async def test_connect_and_checking_status_both_fail_drop_session(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """A stale GUID answered with HTTP 500 pages: the session is closed
     (hangUp, end: a call connect may have placed is ended) and forgotten, so
@@ -109,11 +105,9 @@ async def test_connect_and_checking_status_both_fail_drop_session(
     assert calls_placed(ha_sim) == ["0612345678", B]
 
 
+@pytest.mark.usefixtures("freezer", "init_integration")
 async def test_uncertain_connect_and_500_status_hang_up_the_placed_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator
 ) -> None:
     """connect acted on, answer dropped; getStatus answers one 500 page: the
     session is closed with hangUp first, so the placed call does not ring on."""
@@ -151,11 +145,9 @@ async def test_slow_login_is_followed(
     assert ha_sim.server.active_call() is None
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_login_without_answer_in_30_s_is_uncertain(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     ha_sim.sim.delay = 40
     ha_sim.sim.add_fault("late", command="login")
@@ -189,11 +181,9 @@ async def test_chunked_answers_are_read_whole(
     assert calls_placed(ha_sim) == ["0612345678"]
 
 
+@pytest.mark.usefixtures("freezer", "init_integration")
 async def test_default_namespace_is_accepted(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator
 ) -> None:
     ha_sim.sim.format.namespace = "http://tempuri.org/"
     response = await dial(hass, destination="+31 (0)6 8765 4321")
@@ -229,11 +219,9 @@ async def test_two_dials_at_once_are_serialised(
     assert ha_sim.server.count("getStatus") == polls + 1  # one poller, not two
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_dial_during_a_late_login_hangs_up_the_call_it_placed(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """A second dial while the first one's login is in flight: it waits,
     hangs up the call the login placed, then connects. Two calls, one up."""
@@ -256,11 +244,11 @@ async def test_dial_during_a_late_login_hangs_up_the_call_it_placed(
 
 
 @pytest.mark.parametrize("action", ["hang_up", "end_session"])
+@pytest.mark.usefixtures("init_integration")
 async def test_action_during_a_late_login_reaches_the_placed_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
     action: str,
 ) -> None:
     ha_sim.sim.delay = 3
@@ -279,11 +267,9 @@ async def test_action_during_a_late_login_reaches_the_placed_call(
     assert bool(ha_sim.server.sessions) == (action == "hang_up")
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_new_dial_waits_for_an_in_flight_connect(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """An automation in restart mode: the first dial is cancelled mid-connect,
     the second one hangs up the call the first placed before its own."""
@@ -302,11 +288,9 @@ async def test_new_dial_waits_for_an_in_flight_connect(
     assert sent == ["login", "login", "hangUp", "connect", "hangUp", "connect"]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_ring_timeout_hang_up_queued_behind_a_dial_spares_the_new_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """Call A (ring_timeout 5 s) rings; at 4 s a new dial's hangUp of A is in
     flight when A's 5 s poll decides "hang up at the bound" and queues on the

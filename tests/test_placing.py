@@ -83,11 +83,9 @@ async def test_a_dial_waiting_on_a_closed_line_says_so(
     assert ha_sim.server.active_call() is not None
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_refused_login_of_an_abandoned_dial_starts_reauth(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The password changed at the provider. A dial's login is out when its
     caller goes away (an automation in ``mode: restart``, a script

@@ -206,10 +206,10 @@ async def test_the_fix_moves_the_account_to_https(
         ("not a url", {"url": "invalid_url"}),
     ],
 )
+@pytest.mark.usefixtures("ha_sim")
 async def test_a_wrong_url_changes_nothing(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     url: str,
     error: dict[str, str],

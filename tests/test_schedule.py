@@ -45,11 +45,9 @@ def halves(start: float, stop: float) -> list[float]:
     return [start + n / 2 for n in range(round((stop - start) * 2) + 1)]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_spacing_after_each_kind_of_status(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The "answered" scenario: 27, 28 at 3 s, 26 at 4 s, 29 at 8 s, 9 at 9 s,
     30 at 39 s. Every 0.5 s until 2 s after 9 showed, then every 3 s."""
@@ -58,11 +56,9 @@ async def test_spacing_after_each_kind_of_status(
     assert request_times(ha_sim) == [*halves(0, 11), *range(14, 42, 3)]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_users_hang_up_is_confirmed_at_once(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """Between two slow polls, a hang-up is confirmed by a poll at once."""
     ha_sim.server.default_scenario = "answered_long"
@@ -92,11 +88,11 @@ async def test_the_option_scales_the_cadence(
     assert request_times(ha_sim) == [*range(0, 20, 2), 28, 38]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_typical_call_costs_no_more_than_a_fixed_poll(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
     monkeypatch: Any,
 ) -> None:
     """Rings 12 s, talks 60 s: fewer polls than one a second, none after."""
@@ -113,11 +109,9 @@ async def test_a_typical_call_costs_no_more_than_a_fixed_poll(
     assert polls[-1] - 73 <= 3  # the end shows within the slow spacing
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The "no_answer" scenario: rings until the server's 11 at 34 s."""
     ha_sim.server.default_scenario = "no_answer"
@@ -128,11 +122,9 @@ async def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(
     assert len(polls) <= 2 * (1 + 34)
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_failing_polls_back_off_then_resume_the_pace(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     ha_sim.server.default_scenario = "ringing_forever"
     await dial(hass)
@@ -143,11 +135,9 @@ async def test_failing_polls_back_off_then_resume_the_pace(
     assert request_times(ha_sim) == [0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5, 61.5, 62.0]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_max_duration_hangs_up_between_slow_polls(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """Answered (29) at 8 s, max_duration 20 s: the hang-up at 28 s sharp,
     though the slow polls come at 26 and 29 s."""
@@ -176,11 +166,9 @@ async def test_ring_timeout_hangs_up_between_slow_polls(
     assert request_times(ha_sim) == [0, 5, 7]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_change_of_pace_never_sends_two_requests_at_once(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """A slow poll is still out when the bound runs out and the user hangs
     up: each waits for the one before; the server never has two at once."""
@@ -220,11 +208,9 @@ async def test_a_change_of_pace_never_sends_two_requests_at_once(
     assert server.active_call() is None
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_poll_keeps_its_distance_from_the_keepers_own_status_check(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """max_duration 20 s (answered at 8 s): at 28 s the hangUp gets an error
     page; the session keeper checks the call with a getStatus of its own.
@@ -262,11 +248,9 @@ async def test_a_failed_max_duration_hang_up_is_retried_at_the_fast_pace(
     assert ha_sim.server.active_call() is None
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_bound_right_after_a_failed_poll_keeps_the_back_off(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """getStatus fails from 10 s (next poll due at 11 s); the ring timeout at
     10.25 s hangs up, and its poll waits for the back-off, not the floor."""
@@ -281,11 +265,9 @@ async def test_a_bound_right_after_a_failed_poll_keeps_the_back_off(
     assert [t for t in polls if t >= 10] == [10, 11]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_hang_up_the_server_ignores_slows_down_after_a_while(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The server accepts hangUp, the call goes on, every getStatus answers
     105: fast for 2 s after the hang-up, then the connected call's 3 s."""

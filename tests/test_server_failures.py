@@ -96,10 +96,10 @@ async def test_fault_burst_mid_call(
     assert_down_once_up_once(caplog)
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_connection_refused_mid_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -142,11 +142,9 @@ async def test_session_expiry_mid_call(
     assert call_status(hass, init_integration) == "source_alerting"
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_password_changed_mid_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     ha_sim.server.behaviour.expired_guid_code = 102
     await dial(hass)

@@ -191,8 +191,9 @@ async def test_api_failure_is_translated(
     assert commands(ha_sim) == ["login", "login"]  # the probe, then the dial
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_unreachable_server_is_translated(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """No connection at all: the server cannot have placed anything."""
     init_integration.runtime_data.keeper.client._endpoint = "http://127.0.0.1:9/x"
@@ -357,11 +358,9 @@ async def test_hang_up(
     await assert_quiet(hass, freezer, ha_sim, 5)
 
 
+@pytest.mark.usefixtures("freezer")
 async def test_hang_up_on_server_that_keeps_reporting(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """Our hang-up succeeded: the call is over even if getStatus lags behind."""
     await dial(hass)

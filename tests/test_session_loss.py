@@ -54,11 +54,9 @@ def outage_until_login(sim: RunningSimulator) -> None:
 # A lost code is confirmed before the session is taken as lost.
 
 
+@pytest.mark.usefixtures("freezer", "init_integration")
 async def test_connect_refused_by_live_session_no_login(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator
 ) -> None:
     """104 to connect from a session that getStatus shows alive: a refusal
     (here, a number format the server wants otherwise), not a lost session."""
@@ -99,11 +97,9 @@ async def test_one_lost_code_mid_call_is_not_a_loss(
     assert call_status(hass, init_integration) == "destination_alerting"
 
 
+@pytest.mark.usefixtures("freezer")
 async def test_lost_code_to_connect_unconfirmed_is_a_refusal(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """104 to connect, and the confirming getStatus gets no answer: not a
     confirmed loss, so no login; the session is kept."""
@@ -119,11 +115,9 @@ async def test_lost_code_to_connect_unconfirmed_is_a_refusal(
     assert init_integration.runtime_data.keeper.is_open
 
 
+@pytest.mark.usefixtures("freezer")
 async def test_connect_unsent_keeps_session(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """No connection at all: nothing can have been placed, nothing to check."""
     await dial(hass)
@@ -175,11 +169,9 @@ async def test_odd_answers_to_a_poll_are_failures(
     assert init_integration.runtime_data.keeper.is_open
 
 
+@pytest.mark.usefixtures("freezer")
 async def test_uncertain_connect_status_answers_a_command_code(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """The checking getStatus answers 100: the session answers, so it lives."""
     await dial(hass)
@@ -191,11 +183,9 @@ async def test_uncertain_connect_status_answers_a_command_code(
     assert init_integration.runtime_data.keeper.is_open
 
 
+@pytest.mark.usefixtures("freezer")
 async def test_uncertain_connect_in_a_lost_session_is_not_retried(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """connect unanswered, getStatus says the session is gone: no login in
     the same dial (the connect may have rung); the next dial logs in."""
@@ -295,11 +285,9 @@ async def test_500_status_right_after_connect_keeps_following(
     assert ha_sim.server.active_call() is None
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_session_expiring_between_hang_up_and_connect_logs_in_once(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     await dial(hass)
     await tick(hass, freezer)
@@ -405,11 +393,9 @@ async def test_kept_session_then_500_for_the_guid_unblocks_within_give_up(
     await assert_dials_go_on(hass, ha_sim)
 
 
+@pytest.mark.usefixtures("freezer", "init_integration")
 async def test_kept_session_then_104_for_the_guid_logs_in(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, ha_sim: RunningSimulator
 ) -> None:
     """As above, the server then answers the GUID 104: the next dial's
     hangUp (104) plus one getStatus (104) confirm the loss, one login."""

@@ -91,11 +91,9 @@ def assert_call_left_alone(
     assert stored["call"]["destination"] == DEST
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_control_due_ring_timeout_hangs_up(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """Without a shutdown, the very same timer hangs up: it is due."""
     await dial_ringing_call(hass, freezer, ha_sim)

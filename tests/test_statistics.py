@@ -150,10 +150,10 @@ async def test_a_superseded_call_is_counted_and_announced(
     assert talked == round(first["duration"] + TALKED, 1)
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_totals_survive_a_restart(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
@@ -184,10 +184,10 @@ async def test_stored_totals_are_read_at_setup(
     assert totals(hass, mock_config_entry) == (41, 600.0)
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_a_call_resumed_after_a_restart_counts_once(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     events = async_capture_events(hass, EVENT_CALL_ENDED)
@@ -315,10 +315,10 @@ async def test_given_up_call_is_announced_once_across_restarts(
     assert totals(hass, init_integration) == counted
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_restart_twice_mid_call_counts_once(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     events = async_capture_events(hass, EVENT_CALL_ENDED)
@@ -338,10 +338,10 @@ async def test_restart_twice_mid_call_counts_once(
     assert len(events) == 1
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_old_record_without_counted_keys_counts_once(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
@@ -362,10 +362,10 @@ async def test_old_record_without_counted_keys_counts_once(
     assert [e["destination"] for e in ended(events)] == [DEST]
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_unload_right_after_the_end_keeps_the_totals(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
@@ -492,10 +492,10 @@ async def test_shared_number_event_names_the_contact_called(
     assert event["contact"] == "Dad", f"logbook: {line}"
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_call_resumed_from_a_record_without_contact_names_it(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
@@ -534,10 +534,10 @@ async def test_list_events_name_only_the_number_that_is_a_contact(
     assert seen == [(B, None, "busy"), (MUM, "Mum", "answered")]
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_event_keeps_the_name_at_the_dial_after_a_rename(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     events = async_capture_events(hass, EVENT_CALL_ENDED)

@@ -98,11 +98,11 @@ async def test_an_answered_call_fires_each_trigger_once_with_its_facts(
         ("wrong_destination", "failed"),
     ],
 )
+@pytest.mark.usefixtures("init_integration")
 async def test_call_ended_outcome_option_picks_missed_calls(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
     scenario: str,
     outcome: str,
 ) -> None:
@@ -169,10 +169,10 @@ async def test_a_restart_mid_call_fires_nothing_twice(
     assert ran(runs, "ended")[0]["outcome"] == "answered"
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_an_answer_while_stopped_is_announced_once_after_the_restart(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     runs = await set_up_automations(hass, EVERY)
@@ -190,11 +190,9 @@ async def test_an_answer_while_stopped_is_announced_once_after_the_restart(
     assert counts(runs) == {"started": 1, "answered": 1, "ended": 1}
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_list_fires_call_started_once_per_number_dialled(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     runs = await set_up_automations(hass, EVERY)
     ha_sim.server.scenarios = {B: "busy", C: "rejected"}
@@ -211,11 +209,9 @@ async def test_a_list_fires_call_started_once_per_number_dialled(
     assert [r["destination"] for r in ran(runs, "answered")] == [DEST]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_a_connect_without_an_answer_starts_once_it_shows_its_own_status(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The rule the Calls total uses: an unconfirmed connect counts on progress."""
     runs = await set_up_automations(hass, EVERY)
@@ -304,10 +300,10 @@ async def test_account_targets_and_no_target(
     ]
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_an_area_target_picks_the_account_in_it(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     """Next to another integration's device (one of its subentries'), which
@@ -348,10 +344,9 @@ async def test_an_area_target_picks_the_account_in_it(
     assert [r["destination"] for r in ran(runs, "office")] == [DEST]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_an_unknown_device_is_named_after_a_reload(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
     runs = await set_up_automations(hass, EVERY)
     unknown = "0123456789abcdef0123456789abcdef"
@@ -411,10 +406,10 @@ async def test_a_removed_account_breaks_nothing(
     assert "Traceback" not in caplog.text
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_a_call_found_over_at_start_up_ends_once_after_the_start(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     """Stopped mid-call; the call ended while Home Assistant was down. Its

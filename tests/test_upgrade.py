@@ -82,11 +82,9 @@ async def test_stored_outcome_ended_is_read_as_canceled(
     assert _renamed_issue(hass) is None
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_automation_saying_ended_still_matches_and_raises_a_repair(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """A 1.x automation "A call ended, outcome ended" (hung up before the
     answer) runs for such a call and no other; the repair says to pick

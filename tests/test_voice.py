@@ -332,11 +332,10 @@ async def test_a_second_call_by_voice_leaves_the_first_alone(
     assert [c.destination for c in ha_sim.server.calls] == [MUM]
 
 
-@pytest.mark.usefixtures("voice")
+@pytest.mark.usefixtures("voice", "ha_sim")
 async def test_a_contact_of_an_account_not_loaded_could_not_be_called(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
     """Mum is saved, but her account is not loaded (its server was down at
