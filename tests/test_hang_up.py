@@ -23,6 +23,7 @@ from .helpers import (
     entity_id_of,
     fails,
     hang_up,
+    hang_up_offset,
     record_events,
     request_times,
     restart,
@@ -66,20 +67,34 @@ async def test_failed_hang_up_before_new_dial_keeps_following_call(
     assert call_status(hass, init_integration) == "destination_alerting"
 
 
-async def test_failed_hang_up_at_ring_timeout_is_retried(
+@pytest.mark.parametrize(
+    ("fault", "hang_ups"),
+    [
+        (None, [None]),
+        ("drop", ["drop", "drop", None]),
+        ("http_500", ["http_500", "http_500", None]),
+    ],
+)
+async def test_ring_timeout_hangs_up_once_retrying_a_failed_hang_up(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    fault: str | None,
+    hang_ups: list[str | None],
 ) -> None:
+    """The dial's ring timeout hangs up at 5 s; a hang-up that fails is sent
+    again until one is answered, and the call ends as not answered."""
     ha_sim.server.default_scenario = "ringing_forever"
     events = record_events(hass, entity_id_of(hass, init_integration, "event", "call"))
     await dial(hass, ring_timeout=5)
-    ha_sim.sim.add_fault("drop", 2, command="hangUp")
+    if fault is not None:
+        ha_sim.sim.add_fault(fault, 2, command="hangUp")
     for _ in range(7):
         await tick(hass, freezer)
-    hang_ups = [r.fault for r in ha_sim.server.requests if r.command == "hangUp"]
-    assert hang_ups == ["drop", "drop", None]
+    assert hang_up_offset(ha_sim) == 5
+    sent = [r.fault for r in ha_sim.server.requests if r.command == "hangUp"]
+    assert sent == hang_ups
     assert ha_sim.server.active_call() is None
     assert call_status(hass, init_integration) == "hung_up"
     assert events == ["started", "no_answer"]

@@ -250,38 +250,6 @@ async def test_server_hang_up_before_answer_is_canceled(
     assert response["outcome"] == "canceled"
 
 
-async def test_ring_timeout_hang_up_retried_after_failure(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass, ring_timeout=5)
-    for _ in range(4):
-        await tick(hass, freezer)
-    ha_sim.sim.add_fault("http_500", 2)  # the hang-up at 5 s and its poll
-    await tick(hass, freezer)
-    assert ha_sim.server.active_call() is not None
-    await tick(hass, freezer)
-    assert ha_sim.server.active_call() is None
-    assert call_status(hass, init_integration) == "hung_up"
-
-
-async def test_ring_timeout_without_wait(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass, ring_timeout=5)
-    for _ in range(7):
-        await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "hung_up"
-    assert commands(ha_sim).count("hangUp") == 1
-
-
 @pytest.mark.parametrize(
     ("data", "options", "low", "high"),
     [
