@@ -19,7 +19,15 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.connectcall.const import DOMAIN
 from simulator import ConnectCallServer, Simulator, create_app
 
-from .helpers import PASSWORD, SOURCE, USERNAME, FakeClock, RunningSimulator, serve
+from .helpers import (
+    PASSWORD,
+    SOURCE,
+    USERNAME,
+    FakeClock,
+    RunningSimulator,
+    add_second_account,
+    serve,
+)
 
 # HYPOTHESIS_PROFILE=ci (scripts/test sets it under CI): the same examples on
 # every run, so a CI failure reproduces; "thorough" for a long local search.
@@ -109,3 +117,11 @@ async def init_integration(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+async def bob(
+    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    """A second account, "bob", set up next to the first on the same server."""
+    return await add_second_account(hass, ha_sim, init_integration)

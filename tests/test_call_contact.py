@@ -396,6 +396,7 @@ async def test_disabled_accounts_contact_makes_the_name_ambiguous(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    bob: MockConfigEntry,
 ) -> None:
     """Pinned (decided: a disabled account's contact is found, so that calling
     it says "not loaded" rather than "no such contact"): a contact of a *disabled*
@@ -403,7 +404,6 @@ async def test_disabled_accounts_contact_makes_the_name_ambiguous(
     disabled entries), so the loaded account's "Mum" cannot be called by
     name alone any more (before the fix it could). Per the contract ("every
     entry's contacts are searched") this is ambiguous; nothing is sent."""
-    bob = await add_second_account(hass, ha_sim, init_integration)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await add_contact(hass, bob, name="Mum", number=ZOE)
     await hass.config_entries.async_set_disabled_by(

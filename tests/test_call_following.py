@@ -16,6 +16,7 @@ from .helpers import (
     dial,
     drain,
     hang_up,
+    run,
     since,
     tick,
 )
@@ -37,8 +38,7 @@ async def test_give_up_counts_per_call(
     await dial(hass, destination=B)  # its first poll fails
     assert call_status(hass, init_integration) == "unavailable"
     # The last call's give-up does not carry over: followed on.
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     assert call_status(hass, init_integration) == "source_connected"
 
 
@@ -115,8 +115,7 @@ async def test_a_slow_hang_up_at_the_bound_is_followed_by_a_poll(
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass, max_duration=10)
     ha_sim.sim.add_fault("http_500", 1000, command="hangUp")
-    for _ in range(71):
-        await tick(hass, freezer)
+    await run(hass, freezer, 71)
     assert call_status(hass, init_integration) == "connected"
     ha_sim.sim.faults.clear()
     ha_sim.sim.delay = 8

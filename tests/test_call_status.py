@@ -12,6 +12,7 @@ from .helpers import (
     assert_quiet,
     entity_id_of,
     request_times,
+    run,
     state_of,
     tick,
 )
@@ -80,8 +81,7 @@ async def test_poll_interval_option(
     await hass.services.async_call(
         "connectcall", "dial", {"destination": DEST}, blocking=True
     )
-    for _ in range(45):
-        await tick(hass, freezer)
+    await run(hass, freezer, 45)
     # 1.5 s apart on 1 s ticks: every other second. 9 shows at 10 s; fast
     # until 6 s after it, then 9 s apart until the end (39 s) shows.
     assert request_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]

@@ -19,7 +19,6 @@ from .helpers import (
     B,
     RunningSimulator,
     add_contact,
-    add_second_account,
     calls_placed,
     check,
     device_of,
@@ -46,8 +45,8 @@ async def test_call_active_while_a_call_rings_or_talks(
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    bob: MockConfigEntry,
 ) -> None:
-    bob = await add_second_account(hass, ha_sim, init_integration)
     runs = await set_up_automations(
         hass,
         {
@@ -183,8 +182,8 @@ async def test_last_call_outcome_of_several_accounts_is_the_latest(
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    bob: MockConfigEntry,
 ) -> None:
-    bob = await add_second_account(hass, ha_sim, init_integration)
     ha_sim.server.scenarios = {B: "busy"}
     runs = await set_up_automations(
         hass,

@@ -37,6 +37,7 @@ from .helpers import (
     entity_id_of,
     placements,
     restart,
+    run,
     since,
     tick,
     until_done,
@@ -58,8 +59,7 @@ async def give_up_a_connected_call(
     still has it); then the server answers again."""
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass)
-    for _ in range(12):
-        await tick(hass, freezer)
+    await run(hass, freezer, 12)
     assert call_status(hass, entry) == "connected"
     ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")
     # Failing polls back off to one per 30 s: given up at the first failure
@@ -77,8 +77,7 @@ async def test_a_connected_call_is_left_alone(
     init_integration: MockConfigEntry,
 ) -> None:
     await dial(hass)
-    for _ in range(10):
-        await tick(hass, freezer)
+    await run(hass, freezer, 10)
     assert call_status(hass, init_integration) == "connected"
     start = ha_sim.server.count()
     response = await dial(hass, destination=OTHER, keep_active_call=True)
@@ -181,8 +180,7 @@ async def test_a_list_between_attempts_counts_as_a_call(
         dial(hass, retry_busy=1, retry_delay=30, ring_timeout=60, wait=wait)
     )
     await drain(hass)
-    for _ in range(8):
-        await tick(hass, freezer)
+    await run(hass, freezer, 8)
     assert call_status(hass, init_integration) == "busy"
     response = await dial(hass, destination=OTHER, keep_active_call=True)
     assert response["skipped"] is True
@@ -227,8 +225,7 @@ async def test_keep_dial_goes_through_after_a_hang_up_of_a_waiting_list(
     )
     try:
         await drain(hass)
-        for _ in range(8):
-            await tick(hass, freezer)
+        await run(hass, freezer, 8)
         assert call_status(hass, init_integration) == "busy"
         await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
         # The list is cancelled (contract: hang_up cancels a running list) and
@@ -251,8 +248,7 @@ async def test_keep_dial_skipped_while_a_plain_dial_supersedes_a_list(
     a keep dial in that moment sends nothing."""
     ha_sim.server.scenarios[DEST] = "busy"
     await dial(hass, retry_busy=1, retry_delay=30, ring_timeout=60)
-    for _ in range(8):
-        await tick(hass, freezer)
+    await run(hass, freezer, 8)
     assert call_status(hass, init_integration) == "busy"
     start = ha_sim.server.count()
     plain, keep = await asyncio.gather(
@@ -368,8 +364,7 @@ async def test_same_dial_is_kept_across_a_restart(
     ha_sim.server.default_scenario = "answered_long"
     bell = {"destination": [DEST], "ring_timeout": 15}
     await dial(hass, **bell)
-    for _ in range(12):
-        await tick(hass, freezer)
+    await run(hass, freezer, 12)
     assert call_status(hass, init_integration) == "connected"
     await restart(hass, init_integration)
     response = await dial(hass, keep_active_call=True, **bell)
@@ -426,8 +421,7 @@ async def test_a_contact_call_to_the_same_number_is_another_dial(
         await hass.services.async_call(
             "button", "press", {"entity_id": button}, blocking=True
         )
-    for _ in range(12):
-        await tick(hass, freezer)
+    await run(hass, freezer, 12)
     response: dict[str, Any] = await dial(
         hass, destination=[MUM], keep_active_call=True
     )

@@ -32,6 +32,7 @@ from .helpers import (
     dial_waiting,
     entity_id_of,
     record_events,
+    run,
     state_of,
     tick,
 )
@@ -130,8 +131,7 @@ async def test_events_from_status_sequences(
     log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
     ha_sim.server.default_scenario = scenario
     await dial(hass)
-    for _ in range(45):
-        await tick(hass, freezer)
+    await run(hass, freezer, 45)
     assert log.types == types
     assert all(e["destination"] == DEST for e in log.events)
     assert log.events[-1]["status"] == last_status
@@ -153,8 +153,7 @@ async def test_ended_duration_is_seconds_talked(
 ) -> None:
     log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
     await dial(hass)  # answered (29) at 8 s, destination ends at 39 s
-    for _ in range(45):
-        await tick(hass, freezer)
+    await run(hass, freezer, 45)
     assert log.events[-1]["duration"] == TALKED
 
 
@@ -259,6 +258,5 @@ async def test_source_ends_before_answer_is_canceled(
     ha_sim.server.default_scenario = "source_gives_up"  # 31 before an answer
     events = record_events(hass, entity_id_of(hass, init_integration, "event", "call"))
     await dial(hass)
-    for _ in range(7):
-        await tick(hass, freezer)
+    await run(hass, freezer, 7)
     assert events == ["started", "canceled"]

@@ -27,6 +27,7 @@ from .helpers import (
     record_events,
     request_times,
     restart,
+    run,
     tick,
 )
 
@@ -41,8 +42,7 @@ async def test_failed_hang_up_keeps_the_call_followed(
     ha_sim.sim.add_fault("http_500", command="hangUp")
     with pytest.raises(HomeAssistantError):
         await hang_up(hass)
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     assert call_status(hass, init_integration) == "destination_alerting"
     await hang_up(hass)
     assert call_status(hass, init_integration) == "hung_up"
@@ -61,8 +61,7 @@ async def test_failed_hang_up_before_new_dial_keeps_following_call(
         await dial(hass, destination="0687654321")
     assert err.value.translation_key == "invalid_response"
     assert [c.destination for c in ha_sim.server.calls] == ["0612345678"]
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     # Still followed: the first call's status keeps moving.
     assert call_status(hass, init_integration) == "destination_alerting"
 
@@ -90,8 +89,7 @@ async def test_ring_timeout_hangs_up_once_retrying_a_failed_hang_up(
     await dial(hass, ring_timeout=5)
     if fault is not None:
         ha_sim.sim.add_fault(fault, 2, command="hangUp")
-    for _ in range(7):
-        await tick(hass, freezer)
+    await run(hass, freezer, 7)
     assert hang_up_offset(ha_sim) == 5
     sent = [r.fault for r in ha_sim.server.requests if r.command == "hangUp"]
     assert sent == hang_ups
@@ -116,8 +114,7 @@ async def test_wait_bound_with_failed_hang_up_keeps_following(
         return err.value.translation_key
 
     task = asyncio.ensure_future(waiting())
-    for _ in range(126):
-        await tick(hass, freezer)
+    await run(hass, freezer, 126)
     assert task.done()
     assert task.result() == "cannot_connect"
     polls = ha_sim.server.count("getStatus")
@@ -182,13 +179,11 @@ async def test_a_hang_up_after_a_bound_s_sends_no_second_hang_up(
     else:
         server.default_scenario = "answered_long"
         await dial(hass, max_duration=10)
-    for _ in range(25):
-        await tick(hass, freezer)
+    await run(hass, freezer, 25)
     hang_ups = [r for r in server.requests if r.command == "hangUp"]
     assert len(hang_ups) == 1
     await hang_up(hass)
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     assert [r.command for r in server.requests].count("hangUp") == 1
 
 
@@ -226,10 +221,8 @@ async def test_a_bound_s_accepted_hang_up_is_not_sent_again_after_a_restart(
     server.behaviour.hangup_effective = False
     await dial(hass, max_duration=10)
     answer_105(server, after=12)
-    for _ in range(25):
-        await tick(hass, freezer)
+    await run(hass, freezer, 25)
     assert len(request_times(ha_sim, "hangUp")) == 1
     await restart(hass, init_integration)
-    for _ in range(5):
-        await tick(hass, freezer)
+    await run(hass, freezer, 5)
     assert len(request_times(ha_sim, "hangUp")) == 1

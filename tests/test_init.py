@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import DEST, RunningSimulator, advance, commands, since, tick
+from .helpers import DEST, RunningSimulator, advance, commands, run, since
 
 
 async def test_setup_probes_once_and_places_no_call(
@@ -25,8 +25,7 @@ async def test_setup_probes_once_and_places_no_call(
     assert init_integration.state is ConfigEntryState.LOADED
     assert [r.command for r in ha_sim.server.requests] == ["login"]
     assert ha_sim.server.calls == []
-    for _ in range(60):
-        await tick(hass, freezer)
+    await run(hass, freezer, 60)
     assert ha_sim.server.count() == 1
 
 

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import PASSWORD, RunningSimulator, dial, tick
+from .helpers import PASSWORD, RunningSimulator, dial, run
 
 
 def funds_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
@@ -37,8 +37,7 @@ async def test_funds_issue_raised_then_cleared_by_answer(
 ) -> None:
     ha_sim.server.default_scenario = scenario
     await dial(hass)
-    for _ in range(25):
-        await tick(hass, freezer)
+    await run(hass, freezer, 25)
     issue = funds_issue(hass, init_integration)
     assert issue is not None
     assert issue.translation_key == "insufficient_funds"
@@ -47,13 +46,11 @@ async def test_funds_issue_raised_then_cleared_by_answer(
     # A failed call does not clear it; an answered one does.
     ha_sim.server.default_scenario = "busy"
     await dial(hass)
-    for _ in range(8):
-        await tick(hass, freezer)
+    await run(hass, freezer, 8)
     assert funds_issue(hass, init_integration) is not None
     ha_sim.server.default_scenario = "answered"
     await dial(hass)
-    for _ in range(9):
-        await tick(hass, freezer)
+    await run(hass, freezer, 9)
     assert funds_issue(hass, init_integration) is None
 
 

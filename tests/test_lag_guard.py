@@ -86,8 +86,7 @@ async def test_stale_status_after_connect_is_not_the_outcome(
     assert state_of(hass, active).state == "on"
     await tick(hass, freezer)
     assert call_status(hass, init_integration) == "source_alerting"
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     assert call_status(hass, init_integration) == "destination_alerting"
     assert events == ["started", "canceled", "started"]
 
@@ -128,16 +127,14 @@ async def test_refused_hang_up_with_a_stale_final_status_is_not_taken_as_done(
     unfollowed, and a second hang_up is a no-op."""
     ha_sim.server.scenarios = {B: "ringing_forever"}
     await dial(hass)
-    for _ in range(40):
-        await tick(hass, freezer)
+    await run(hass, freezer, 40)
     assert not active(ha_sim)
     lagging_hang_up(ha_sim)
     start = ha_sim.server.count()
     await dial(hass, destination=B)
     # Refused, and the final status may be A's: not taken as done.
     assert await fails(hang_up(hass)) == "command_failed"
-    for _ in range(6):
-        await tick(hass, freezer)
+    await run(hass, freezer, 6)
     await hang_up(hass)  # the user tries again once B is seen ringing
     await tick(hass, freezer)
     assert not active(ha_sim), (
@@ -155,8 +152,7 @@ async def test_hang_up_accepted_by_a_lagging_server_ends_the_new_call(
     lagging server accepts hangUp (100). B is hung up at the server."""
     ha_sim.server.scenarios = {B: "ringing_forever"}
     await dial(hass)
-    for _ in range(40):
-        await tick(hass, freezer)
+    await run(hass, freezer, 40)
     ha_sim.server.behaviour.stale_status_seconds = 5
     await dial(hass, destination=B)
     await hang_up(hass)

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import RunningSimulator, commands, dial, dial_waiting, drain, tick
+from .helpers import RunningSimulator, commands, dial, dial_waiting, drain, run, tick
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 
@@ -67,8 +67,7 @@ async def test_list_in_background(
     response = await dial(hass, destination=[A, B])
     assert response["outcome"] is None
     assert dialled(ha_sim) == [A]
-    for _ in range(10):
-        await tick(hass, freezer)
+    await run(hass, freezer, 10)
     assert dialled(ha_sim) == [A, B]
 
 
@@ -79,8 +78,7 @@ async def test_hang_up_cancels_list(
     await dial(hass, destination=[A, B, C])
     await tick(hass, freezer)
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    for _ in range(60):
-        await tick(hass, freezer)
+    await run(hass, freezer, 60)
     assert dialled(ha_sim) == [A]
     assert ha_sim.server.active_call() is None
 
@@ -92,8 +90,7 @@ async def test_new_dial_replaces_list(
     await dial(hass, destination=[A, B])
     await tick(hass, freezer)
     await dial(hass, destination=C)
-    for _ in range(60):
-        await tick(hass, freezer)
+    await run(hass, freezer, 60)
     assert dialled(ha_sim) == [A, C]
     assert ha_sim.server.active_call() is ha_sim.server.calls[-1]
     assert commands(ha_sim).count("hangUp") == 1  # A, before C's connect
@@ -112,8 +109,7 @@ async def test_waiting_list_superseded_by_new_dial(
     await drain(hass)
     assert waiting.done()
     assert waiting.result()["attempts"] == [{"destination": A, "outcome": "canceled"}]
-    for _ in range(40):
-        await tick(hass, freezer)
+    await run(hass, freezer, 40)
     assert dialled(ha_sim) == [A, C]
 
 
@@ -137,11 +133,9 @@ async def test_retry_busy_then_answer(
     ha_sim.server.scenarios = {A: "busy"}
     task_response = await dial(hass, destination=A, retry_busy=1, retry_delay=3)
     assert task_response["outcome"] is None
-    for _ in range(6):
-        await tick(hass, freezer)
+    await run(hass, freezer, 6)
     ha_sim.server.scenarios = {A: "answered"}
-    for _ in range(6):
-        await tick(hass, freezer)
+    await run(hass, freezer, 6)
     assert dialled(ha_sim) == [A, A]
 
 
@@ -156,8 +150,7 @@ async def test_unload_cancels_list(
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.NOT_LOADED
-    for _ in range(60):
-        await tick(hass, freezer)
+    await run(hass, freezer, 60)
     assert dialled(ha_sim) == [A]
     # A was still ringing: unloading leaves the call and its session alone.
     assert len(ha_sim.server.sessions) == 1
@@ -174,8 +167,7 @@ async def test_background_list_failure_is_logged(
     # The password changed on the server: B's login is refused.
     ha_sim.server.accounts.clear()
     ha_sim.server.expire_sessions()
-    for _ in range(5):
-        await tick(hass, freezer)
+    await run(hass, freezer, 5)
     assert dialled(ha_sim) == [A]
     assert "Call list stopped" in caplog.text
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)  # reauth

@@ -31,7 +31,6 @@ from .helpers import (
     ZOE,
     RunningSimulator,
     add_contact,
-    add_second_account,
     button_of,
     call_contact,
     contact_button,
@@ -212,9 +211,9 @@ async def test_contact_of_the_exposed_account(
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     entry: MockConfigEntry,
+    bob: MockConfigEntry,
 ) -> None:
     """Two accounts have a Mum; only bob's is exposed, so bob's rings."""
-    bob = await add_second_account(hass, ha_sim, entry)
     await add_contact(hass, bob, name="Mum", number=DEST)
     expose(hass, button_of(hass, bob, "Mum"))
     result = await call_waiting(hass, freezer, "Mum")
@@ -287,9 +286,9 @@ async def test_hang_up_goes_on_after_a_failure(
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     entry: MockConfigEntry,
+    bob: MockConfigEntry,
 ) -> None:
     """One account's failed hang-up is reported; the other's call still ends."""
-    bob = await add_second_account(hass, ha_sim, entry)
     for account, number in ((entry, DEST), (bob, ZOE)):
         expose(hass, entity_id_of(hass, account, "button", "hang_up"))
         await dial(hass, destination=number, config_entry_id=account.entry_id)

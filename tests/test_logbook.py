@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.connectcall.const import DOMAIN, EVENT_CALL_ENDED
 from custom_components.connectcall.logbook import describe as describe_line, talk_time
 
-from .helpers import DEST, MUM, RunningSimulator, add_contact, dial, entity_id_of, tick
+from .helpers import DEST, MUM, RunningSimulator, add_contact, dial, entity_id_of, run
 
 
 @pytest.fixture(autouse=True)
@@ -141,11 +141,9 @@ async def test_the_logbook_shows_each_call(
     await add_contact(hass, logbook, name="Mum", number=MUM)
     ha_sim.server.scenarios["0699999999"] = "busy"
     await dial(hass, destination=MUM)
-    for _ in range(45):
-        await tick(hass, freezer)
+    await run(hass, freezer, 45)
     await dial(hass, destination="0699999999")
-    for _ in range(10):
-        await tick(hass, freezer)
+    await run(hass, freezer, 10)
     await async_wait_recording_done(hass)
     device = device_registry.async_get_device_by_identifier(
         (DOMAIN, logbook.entry_id), logbook.entry_id

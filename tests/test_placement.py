@@ -31,6 +31,7 @@ from .helpers import (
     fails,
     hang_up,
     hung_up_at_server,
+    run,
     since,
     tick,
     until_done,
@@ -71,8 +72,7 @@ async def test_dropped_connect_answer_is_checked_and_followed(
     assert since(ha_sim, start) == ["connect", "getStatus", "getStatus"]
     assert calls_placed(ha_sim) == ["0612345678", B]
     assert response["status"] == "source_alerting"
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     assert call_status(hass, init_integration) == "destination_alerting"
     await hang_up(hass)
     assert ha_sim.server.calls[-1].status(ha_sim.server.clock()) == 4
@@ -211,8 +211,7 @@ async def test_two_dials_at_once_are_serialised(
     active = [c for c in ha_sim.server.calls if c.active(ha_sim.server.clock())]
     assert len(active) == 1
     assert active[0].destination == ha_sim.server.calls[-1].destination
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     assert call_status(hass, init_integration) == "source_connected"
     polls = ha_sim.server.count("getStatus")
     await tick(hass, freezer)
@@ -298,8 +297,7 @@ async def test_ring_timeout_hang_up_queued_behind_a_dial_spares_the_new_call(
     session, which now holds B: the new call is killed at once."""
     ha_sim.server.default_scenario = "ringing_forever"
     await dial(hass, ring_timeout=5)
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     ha_sim.sim.delay = 1.5
     ha_sim.sim.add_fault("late", command="hangUp")
     second = asyncio.ensure_future(dial(hass, destination=B))
@@ -326,8 +324,7 @@ async def test_list_cancelled_mid_connect_follows_the_placed_call(
     await dial(hass, destination=["0612345678", B])
     ha_sim.sim.delay = 2
     ha_sim.sim.add_fault("late", command="connect")
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     await advance(hass, freezer, 1)  # A is busy: the list connects B
     assert commands(ha_sim)[-1] == "connect"  # in flight: answered in 2 s
     hanging_up = asyncio.ensure_future(hang_up(hass))
@@ -356,16 +353,14 @@ async def test_waiting_list_cancelled_mid_connect_places_no_more(
     await drain(hass)
     ha_sim.sim.delay = 2
     ha_sim.sim.add_fault("late", command="connect")
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     await advance(hass, freezer, 1)
     assert commands(ha_sim)[-1] == "connect"
     waiting.cancel()
     await advance(hass, freezer, 3)
     await drain(hass)
     assert waiting.cancelled()
-    for _ in range(40):
-        await tick(hass, freezer)
+    await run(hass, freezer, 40)
     assert calls_placed(ha_sim) == [DEST, B]
     assert call_status(hass, init_integration) == "hung_up"  # list ring 30 s
     assert hung_up_at_server(ha_sim)

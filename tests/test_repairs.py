@@ -279,8 +279,7 @@ async def test_a_call_in_progress_is_never_put_at_risk(
     await hass.services.async_call(DOMAIN, "dial", data, blocking=True)
     await tick(hass, freezer)
     if moment == "busy_retry_pause":
-        for _ in range(8):
-            await tick(hass, freezer)
+        await run(hass, freezer, 8)
         assert ha_sim.server.active_call() is None
         assert init_integration.runtime_data.plans.running
     http, flow = await _start(hass, hass_client, init_integration)

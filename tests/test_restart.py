@@ -62,8 +62,7 @@ async def test_restart_mid_call_resumes_it(
     event_id = entity_id_of(hass, init_integration, "event", "call")
     events = record_events(hass, event_id)
     await dial(hass)
-    for _ in range(10):
-        await tick(hass, freezer)
+    await run(hass, freezer, 10)
     assert call_status(hass, init_integration) == "connected"
     assert events == ["started", "answered"]
     start = ha_sim.server.count()
@@ -76,8 +75,7 @@ async def test_restart_mid_call_resumes_it(
     assert call_status(hass, init_integration) == "connected"
     active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
     assert state_of(hass, active).state == "on"
-    for _ in range(30):
-        await tick(hass, freezer)
+    await run(hass, freezer, 30)
     assert call_status(hass, init_integration) == "destination_ended"
     # started/answered were not fired again; the end was, with the whole talk.
     assert events == ["started", "answered", "ended"]
@@ -115,8 +113,7 @@ async def test_reload_mid_call(
     assert init_integration.state is ConfigEntryState.LOADED
     assert list(ha_sim.server.sessions) == sessions
     assert ha_sim.server.active_call() is not None
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     assert call_status(hass, init_integration) == "destination_alerting"
 
 
@@ -203,8 +200,7 @@ async def test_resumed_session_answering_105_is_followed_and_hung_up(
     await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.runtime_data.keeper.is_open
-    for _ in range(10):
-        await tick(hass, freezer)
+    await run(hass, freezer, 10)
     assert call_status(hass, init_integration) == "connected"
     await hang_up(hass)
     assert ha_sim.server.active_call() is None
@@ -464,8 +460,7 @@ async def test_reload_during_a_late_connect_resumes_the_call(
     assert init_integration.state is ConfigEntryState.LOADED
     assert calls_placed(ha_sim) == [DEST, B]
     assert init_integration.runtime_data.keeper.is_open
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     assert call_status(hass, init_integration) == "destination_alerting"
     await hang_up(hass)
     assert ha_sim.server.active_call() is None
@@ -488,8 +483,7 @@ async def test_waiting_dial_ends_at_a_reload_and_leaves_the_answered_call(
     await hass.async_block_till_done()
     assert waiting.done()
     assert waiting.result() == "unloaded"
-    for _ in range(20):
-        await tick(hass, freezer)
+    await run(hass, freezer, 20)
     assert call_status(hass, init_integration) == "connected"
     for _ in range(110):
         await tick(hass, freezer)
@@ -512,12 +506,10 @@ async def test_background_list_ring_timeout_survives_a_reload(
     enforces that number's ring bound (hangs it up), places nothing more."""
     ha_sim.server.default_scenario = "ringing_forever"
     await dial(hass, destination=[DEST, B], ring_timeout=10)
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
-    for _ in range(60):
-        await tick(hass, freezer)
+    await run(hass, freezer, 60)
     assert ha_sim.server.active_call() is None, calls_placed(ha_sim)
     assert calls_placed(ha_sim) == [DEST]
 

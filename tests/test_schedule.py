@@ -28,6 +28,7 @@ from .helpers import (
     left_session,
     request_times,
     restart,
+    run,
     tick,
 )
 
@@ -370,8 +371,7 @@ async def test_a_resumed_ringing_call_saying_nothing_new_is_polled_fast(
     )
     ha_sim.server.default_scenario = "late_answer"
     await dial(hass)
-    for _ in range(6):
-        await tick(hass, freezer)
+    await run(hass, freezer, 6)
     answer_105(ha_sim.server, until=18.5)
     await restart(hass, init_integration)
     for _ in range(60):

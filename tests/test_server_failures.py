@@ -27,6 +27,7 @@ from .helpers import (
     dial,
     drain,
     entity_id_of,
+    run,
     state_of,
     tick,
 )
@@ -63,8 +64,7 @@ async def finish_call(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, sim: RunningSimulator
 ) -> None:
     """Run the clock to the end of the call; then the poller must be gone."""
-    for _ in range(45):
-        await tick(hass, freezer)
+    await run(hass, freezer, 45)
     await assert_quiet(hass, freezer, sim, 10)
 
 

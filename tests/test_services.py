@@ -19,7 +19,6 @@ from .helpers import (
     DEST,
     SOURCE,
     RunningSimulator,
-    add_second_account,
     assert_quiet,
     call_status,
     commands,
@@ -27,6 +26,7 @@ from .helpers import (
     dial_waiting,
     drain,
     hang_up_offset,
+    run,
     tick,
 )
 
@@ -81,13 +81,13 @@ async def test_unknown_entry(hass: HomeAssistant, ha_sim: RunningSimulator) -> N
     assert commands(ha_sim) == ["login"]
 
 
+@pytest.mark.usefixtures("init_integration")
 async def test_entry_required_with_two_accounts(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant, ha_sim: RunningSimulator, bob: MockConfigEntry
 ) -> None:
-    other = await add_second_account(hass, ha_sim, init_integration)
     with pytest.raises(ServiceValidationError):
         await dial(hass)
-    await dial(hass, config_entry_id=other.entry_id)
+    await dial(hass, config_entry_id=bob.entry_id)
     assert ha_sim.server.sessions[next(iter(ha_sim.server.sessions))].username == "bob"
 
 
@@ -286,8 +286,7 @@ async def test_max_duration(
 ) -> None:
     ha_sim.server.default_scenario = "answered_long"
     await dial(hass, max_duration=10)
-    for _ in range(30):
-        await tick(hass, freezer)
+    await run(hass, freezer, 30)
     hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
     # Answered (29) at 8 s; hung up 10 s later.
     assert hang_up.at - ha_sim.server.calls[-1].started == 18
@@ -406,12 +405,10 @@ async def test_poll_gives_up_after_long_outage(
 ) -> None:
     await dial(hass)
     ha_sim.sim.add_fault("http_500", 10_000)
-    for _ in range(305):
-        await tick(hass, freezer)
+    await run(hass, freezer, 305)
     polls = ha_sim.server.count()
     ha_sim.sim.faults.clear()
-    for _ in range(5):
-        await tick(hass, freezer)
+    await run(hass, freezer, 5)
     assert ha_sim.server.count() == polls  # the poller stopped
     assert call_status(hass, init_integration) == "status_unknown"
 

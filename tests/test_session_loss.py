@@ -31,6 +31,7 @@ from .helpers import (
     fails,
     hang_up,
     hung_up_at_server,
+    run,
     since,
     tick,
 )
@@ -92,8 +93,7 @@ async def test_one_lost_code_mid_call_is_not_a_loss(
     assert [r.code for r in ha_sim.server.requests[-2:]] == [code, 27]
     assert call_status(hass, init_integration) == "source_alerting"
     assert init_integration.runtime_data.keeper.is_open
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     assert call_status(hass, init_integration) == "destination_alerting"
 
 
@@ -262,8 +262,7 @@ async def test_uncertain_connect_then_network_blip_keeps_the_call(
     ]
     assert init_integration.runtime_data.keeper.is_open
     await hang_up(hass)
-    for _ in range(3):
-        await tick(hass, freezer)
+    await run(hass, freezer, 3)
     assert not active(ha_sim), "call B rings on: GUID forgotten, no hangUp arrived"
 
 
@@ -277,8 +276,7 @@ async def test_500_status_right_after_connect_keeps_following(
     await hang_up(hass)
     ha_sim.sim.add_fault("http_500", 2, command="getStatus")
     await dial(hass, destination=B)
-    for _ in range(4):
-        await tick(hass, freezer)
+    await run(hass, freezer, 4)
     assert call_status(hass, init_integration) == "destination_alerting"
     assert calls_placed(ha_sim) == [DEST, B]
     await hang_up(hass)

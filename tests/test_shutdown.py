@@ -39,7 +39,6 @@ from .helpers import (
     milestone_automations,
     ran,
     run,
-    tick,
     totals,
     until_done,
 )
@@ -64,8 +63,7 @@ async def dial_ringing_call(
         blocking=True,
         return_response=True,
     )
-    for _ in range(RING_TIMEOUT - 1):
-        await tick(hass, freezer)
+    await run(hass, freezer, RING_TIMEOUT - 1)
     assert sim.server.count("hangUp") == 0
     assert len(sim.server.sessions) == 1
     return next(iter(sim.server.sessions))

@@ -34,7 +34,6 @@ from .helpers import (
     C,
     RunningSimulator,
     add_contact,
-    add_second_account,
     advance,
     call_contact,
     calls_placed,
@@ -262,13 +261,13 @@ async def test_a_contact_target_matches_calls_to_its_number_however_placed(
     assert len(ran(runs, "mum started")) == 2
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_account_targets_and_no_target(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    bob: MockConfigEntry,
 ) -> None:
-    bob = await add_second_account(hass, ha_sim, init_integration)
 
     def ended_on(entry: MockConfigEntry) -> dict[str, Any]:
         return {
@@ -375,14 +374,13 @@ async def test_an_unknown_device_is_named_after_a_reload(
     assert runs == []
 
 
+@pytest.mark.usefixtures("ha_sim", "init_integration")
 async def test_a_removed_account_breaks_nothing(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
+    bob: MockConfigEntry,
 ) -> None:
-    bob = await add_second_account(hass, ha_sim, init_integration)
     runs = await set_up_automations(
         hass,
         {
