@@ -80,6 +80,30 @@ async def session_for(
     return session
 
 
+async def answered_late(
+    simulator: RunningSimulator,
+    http: ClientSession,
+    command: str,
+    *,
+    place_timeout: float,
+    request_timeout: float,
+) -> tuple[ConnectCallClient, Session | None]:
+    """A client with these time-outs and a session ready for ``command``, whose
+    next ``command`` the server answers 0.5 s late."""
+    client = ConnectCallClient(
+        http,
+        USERNAME,
+        PASSWORD,
+        simulator.url,
+        place_timeout=place_timeout,
+        request_timeout=request_timeout,
+    )
+    session = await session_for(client, command, simulator)
+    simulator.sim.delay = 0.5
+    simulator.sim.add_fault("late", command=command)
+    return client, session
+
+
 # Sent once: a dropped connection is not re-sent.
 
 
@@ -236,13 +260,10 @@ async def test_http_500_for_a_stale_guid(
 async def test_place_timeout_bounds_placing_requests(
     simulator: RunningSimulator, http: ClientSession, command: str
 ) -> None:
-    client = ConnectCallClient(
-        http, USERNAME, PASSWORD, simulator.url, place_timeout=0.2, request_timeout=5
+    client, session = await answered_late(
+        simulator, http, command, place_timeout=0.2, request_timeout=5
     )
-    session = await session_for(client, command, simulator)
     calls_before = len(simulator.server.calls)
-    simulator.sim.delay = 0.5
-    simulator.sim.add_fault("late", command=command)
     with pytest.raises(ConnectCallConnectionError) as err:
         await place(client, command, session)
     assert type(err.value) is ConnectCallConnectionError
@@ -259,12 +280,9 @@ async def test_place_timeout_bounds_placing_requests(
 async def test_request_timeout_does_not_bound_placing_requests(
     simulator: RunningSimulator, http: ClientSession, command: str
 ) -> None:
-    client = ConnectCallClient(
-        http, USERNAME, PASSWORD, simulator.url, request_timeout=0.2, place_timeout=5
+    client, session = await answered_late(
+        simulator, http, command, place_timeout=5, request_timeout=0.2
     )
-    session = await session_for(client, command, simulator)
-    simulator.sim.delay = 0.5
-    simulator.sim.add_fault("late", command=command)
     session = await place(client, command, session) or session
     assert faults(simulator, command) == ["late"]
     # ...but it does bound the others.

@@ -7,6 +7,7 @@ The server's side of each: nothing when there is nothing to end, one
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .helpers import RunningSimulator, commands, dial, since
@@ -31,38 +32,35 @@ async def test_a_hang_up_is_sent_once_per_call(
     assert ha_sim.server.active_call() is None
 
 
-async def test_ending_the_session_hangs_up_then_logs_out(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
+@pytest.mark.parametrize(
+    ("call_up", "action", "sent"),
+    [
+        pytest.param(True, "async_end_session", ["hangUp", "end"], id="end_session"),
+        pytest.param(True, "async_shutdown", [], id="shutdown_during_a_call"),
+        pytest.param(False, "async_shutdown", ["end"], id="shutdown_without_a_call"),
+    ],
+)
+async def test_ending_logs_out_and_a_shutdown_leaves_a_call_alone(
+    hass: HomeAssistant,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    call_up: bool,
+    action: str,
+    sent: list[str],
 ) -> None:
+    """Ending the session hangs up, then logs out. A shutdown logs out too,
+    but leaves a call in progress and its session alone: the next start
+    finds the call again."""
     coordinator = init_integration.runtime_data
     await dial(hass)
+    if not call_up:
+        await coordinator.ending.async_hang_up()
     start = ha_sim.server.count()
-    await coordinator.ending.async_end_session()
-    assert since(ha_sim, start) == ["hangUp", "end"]
-    assert not coordinator.keeper.is_open
-    assert coordinator.data.outcome == "canceled"
-
-
-async def test_a_shutdown_leaves_a_call_in_progress_alone(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
-) -> None:
-    coordinator = init_integration.runtime_data
-    await dial(hass)
-    start = ha_sim.server.count()
-    await coordinator.ending.async_shutdown()
-    assert since(ha_sim, start) == []
-    assert coordinator.line.stopped
-    assert coordinator.keeper.is_open
-    assert ha_sim.server.active_call() is not None
-
-
-async def test_a_shutdown_with_no_call_logs_out(
-    hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
-) -> None:
-    coordinator = init_integration.runtime_data
-    await dial(hass)
-    await coordinator.ending.async_hang_up()
-    start = ha_sim.server.count()
-    await coordinator.ending.async_shutdown()
-    assert since(ha_sim, start) == ["end"]
-    assert not coordinator.keeper.is_open
+    await getattr(coordinator.ending, action)()
+    assert since(ha_sim, start) == sent
+    left_alone = not sent
+    assert coordinator.keeper.is_open is left_alone
+    assert (ha_sim.server.active_call() is not None) is left_alone
+    assert coordinator.line.stopped is (action == "async_shutdown")
+    if call_up and not left_alone:
+        assert coordinator.data.outcome == "canceled"

@@ -61,16 +61,19 @@ def line(
     return Line(SessionKeeper(client, store), publisher)
 
 
-def followed(line: Line) -> FollowedCall:
+def follow_new(line: Line) -> FollowedCall:
+    """A new call, made the line's current one."""
     tracker = CallTracker(
         call_id=line.next_call_id,
         destination=DEST,
         dialled=wall_time(),
         reused_session=False,
     )
-    return FollowedCall(
+    call = FollowedCall(
         tracker, Milestones(), Cadence(1.0), asyncio.get_running_loop().time()
     )
+    line.follow(call)
+    return call
 
 
 def pending(call: FollowedCall) -> bool:
@@ -82,12 +85,10 @@ async def test_following_a_call_records_it_and_stops_the_one_before(
     line: Line, store: MemoryStore
 ) -> None:
     await line.keeper.place(DEST, SOURCE, CallMode.SOURCE_FIRST, {"call_id": 1})
-    first = followed(line)
-    line.follow(first)
+    first = follow_new(line)
     first.timer = asyncio.get_running_loop().call_later(60, lambda: None)
     assert line.next_call_id == 2
-    second = followed(line)
-    line.follow(second)
+    second = follow_new(line)
     assert line.current is second
     assert not pending(first)  # its polls are over
     assert store.data is not None
@@ -97,8 +98,7 @@ async def test_following_a_call_records_it_and_stops_the_one_before(
 async def test_a_call_ended_locally_is_published_once(
     line: Line, publisher: Publisher
 ) -> None:
-    call = followed(line)
-    line.follow(call)
+    call = follow_new(line)
     line.end_locally(call, 3)
     line.end_locally(call, 3)
     assert publisher.published == [call]
@@ -109,8 +109,7 @@ async def test_a_call_ended_locally_is_published_once(
 async def test_a_closed_line_follows_nothing_and_wakes_a_waiting_dial(
     line: Line,
 ) -> None:
-    call = followed(line)
-    line.follow(call)
+    call = follow_new(line)
     call.timer = asyncio.get_running_loop().call_later(60, lambda: None)
     assert line.is_current(call)
     line.stop()
@@ -124,8 +123,7 @@ async def test_a_failed_hang_up_changes_nothing(
 ) -> None:
     """The call stays followed, as not hung up by us: its bounds go on."""
     await line.keeper.place(DEST, SOURCE, CallMode.SOURCE_FIRST, {"call_id": 1})
-    call = followed(line)
-    line.follow(call)
+    call = follow_new(line)
     simulator.sim.add_fault("http_500", 10, command="hangUp")
     with pytest.raises(ConnectCallError):
         await line.hang_up_locked(call, "canceled")

@@ -69,6 +69,16 @@ def refuse_end(sim: RunningSimulator, fault: str) -> None:
     sim.sim.add_fault(fault, count=2, command="end")
 
 
+async def call_over_end_refused(
+    hass: HomeAssistant, sim: RunningSimulator, fault: str
+) -> str:
+    """A call placed and over; the session's next ``end`` gets no answer.
+    Returns the session's GUID."""
+    guid = await dial_and_hang_up(hass, sim)
+    refuse_end(sim, fault)
+    return guid
+
+
 async def assert_next_start_ends(
     hass: HomeAssistant,
     sim: RunningSimulator,
@@ -102,8 +112,7 @@ async def test_unanswered_end_at_unload_or_stop_keeps_guid_for_next_start(
     way: str,
 ) -> None:
     """After a stop, the unload that follows sends nothing more either."""
-    guid = await dial_and_hang_up(hass, ha_sim)
-    refuse_end(ha_sim, fault)
+    guid = await call_over_end_refused(hass, ha_sim, fault)
     start = ha_sim.server.count()
     if way == "stop":
         hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
@@ -124,8 +133,7 @@ async def test_unanswered_end_session_keeps_guid_for_a_later_close(
     hass_storage: dict[str, Any],
     fault: str,
 ) -> None:
-    guid = await dial_and_hang_up(hass, ha_sim)
-    refuse_end(ha_sim, fault)
+    guid = await call_over_end_refused(hass, ha_sim, fault)
     start = ha_sim.server.count()
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
     await hass.async_block_till_done()
@@ -156,8 +164,7 @@ async def test_unanswered_end_session_keeps_guid_for_next_start(
     fault: str,
 ) -> None:
     """end_session, then unload, both unanswered: the next start ends it."""
-    guid = await dial_and_hang_up(hass, ha_sim)
-    refuse_end(ha_sim, fault)
+    guid = await call_over_end_refused(hass, ha_sim, fault)
     await hass.services.async_call(DOMAIN, "end_session", blocking=True)
     refuse_end(ha_sim, fault)
     start = ha_sim.server.count()

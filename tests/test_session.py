@@ -49,6 +49,15 @@ def keeper(
     )
 
 
+@pytest.fixture
+async def used_keeper(keeper: SessionKeeper) -> SessionKeeper:
+    """The keeper once its session's first call (to A) is over: the next
+    placement reuses the session."""
+    await keeper.place(A, SRC, CallMode.SOURCE_FIRST, PLACING)
+    await keeper.hang_up()
+    return keeper
+
+
 def sent(sim: RunningSimulator) -> list[str]:
     return [r.command for r in sim.server.requests]
 
@@ -92,42 +101,36 @@ async def test_an_unanswered_login_is_never_sent_again(
 
 
 async def test_an_unanswered_connect_is_checked_and_followed(
-    keeper: SessionKeeper, simulator: RunningSimulator
+    used_keeper: SessionKeeper, simulator: RunningSimulator
 ) -> None:
-    await keeper.place(A, SRC, CallMode.SOURCE_FIRST, PLACING)
-    await keeper.hang_up()
     simulator.sim.add_fault("drop_after", command="connect")
-    placement, status = await keeper.place(B, SRC, CallMode.SOURCE_FIRST, PLACING)
+    placement, status = await used_keeper.place(B, SRC, CallMode.SOURCE_FIRST, PLACING)
     assert placement is Placement.UNCONFIRMED
     assert status is not None
     assert not status.is_final  # the new call, ringing
     assert sent(simulator) == ["login", "hangUp", "connect", "getStatus"]
     assert placed(simulator) == [A, B]
-    assert keeper.is_open
+    assert used_keeper.is_open
 
 
 async def test_a_refused_connect_in_a_live_session_is_no_session_loss(
-    keeper: SessionKeeper, simulator: RunningSimulator
+    used_keeper: SessionKeeper, simulator: RunningSimulator
 ) -> None:
     """104 to connect while getStatus still answers: a refusal, no login."""
-    await keeper.place(A, SRC, CallMode.SOURCE_FIRST, PLACING)
-    await keeper.hang_up()
     simulator.server.behaviour.refuse_number = B
     with pytest.raises(ConnectCallCommandError) as err:
-        await keeper.place(B, SRC, CallMode.SOURCE_FIRST, PLACING)
+        await used_keeper.place(B, SRC, CallMode.SOURCE_FIRST, PLACING)
     assert err.value.code == 104
     assert sent(simulator) == ["login", "hangUp", "connect", "getStatus"]
     assert placed(simulator) == [A]
-    assert keeper.is_open
+    assert used_keeper.is_open
 
 
 async def test_a_confirmed_loss_logs_in_once(
-    keeper: SessionKeeper, simulator: RunningSimulator
+    used_keeper: SessionKeeper, simulator: RunningSimulator
 ) -> None:
-    await keeper.place(A, SRC, CallMode.SOURCE_FIRST, PLACING)
-    await keeper.hang_up()
     simulator.server.expire_sessions()
-    assert await keeper.place(B, SRC, CallMode.SOURCE_FIRST, PLACING) == (
+    assert await used_keeper.place(B, SRC, CallMode.SOURCE_FIRST, PLACING) == (
         Placement.LOGIN,
         None,
     )

@@ -103,53 +103,47 @@ async def test_control_due_ring_timeout_hangs_up(
     assert ha_sim.server.active_call() is None
 
 
-async def test_poll_timer_after_stop_began_sends_nothing(
+@pytest.mark.parametrize("how", ["stop", "unload"])
+async def test_poll_timer_after_shutdown_began_sends_nothing(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     hass_storage: dict[str, Any],
+    how: str,
 ) -> None:
+    """A poll (or ring-timeout) timer that comes due once Home Assistant's
+    stop or the entry's unload has begun sends nothing: the call is left
+    alone for the next start."""
     await dial_ringing_call(hass, freezer, ha_sim)
     start = ha_sim.server.count()
-    make_ring_timeout_due(freezer)
-    # The stop's shutdown starts at once and waits for the cancelled list;
-    # then the due poll timer fires.
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    async_fire_time_changed(hass)
-    await drain(hass)
-    assert_call_left_alone(ha_sim, start, hass_storage, init_integration.entry_id)
-    await assert_quiet(hass, freezer, ha_sim, 5)
-    assert ha_sim.server.active_call() is not None
-
-
-async def test_poll_timer_after_unload_began_sends_nothing(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    hass_storage: dict[str, Any],
-) -> None:
-    await dial_ringing_call(hass, freezer, ha_sim)
-    start = ha_sim.server.count()
-    fired: list[bool] = []
-
-    async def fire_timers_once_shutdown_began() -> None:
-        # Unload callbacks run newest first, each started at once: this one
-        # resumes after the coordinator's shutdown (registered first) began.
-        await asyncio.sleep(0)
+    if how == "stop":
         make_ring_timeout_due(freezer)
+        # The stop's shutdown starts at once and waits for the cancelled list;
+        # then the due poll timer fires.
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
         async_fire_time_changed(hass)
-        fired.append(True)
+        await drain(hass)
+    else:
+        fired: list[bool] = []
 
-    def on_unload() -> Coroutine[Any, Any, None]:
-        return fire_timers_once_shutdown_began()
+        async def fire_timers_once_shutdown_began() -> None:
+            # Unload callbacks run newest first, each started at once: this
+            # one resumes after the coordinator's shutdown (registered first)
+            # began.
+            await asyncio.sleep(0)
+            make_ring_timeout_due(freezer)
+            async_fire_time_changed(hass)
+            fired.append(True)
 
-    init_integration.async_on_unload(on_unload)
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    await drain(hass)
-    assert fired == [True]
-    assert init_integration.state is ConfigEntryState.NOT_LOADED
+        def on_unload() -> Coroutine[Any, Any, None]:
+            return fire_timers_once_shutdown_began()
+
+        init_integration.async_on_unload(on_unload)
+        assert await hass.config_entries.async_unload(init_integration.entry_id)
+        await drain(hass)
+        assert fired == [True]
+        assert init_integration.state is ConfigEntryState.NOT_LOADED
     assert_call_left_alone(ha_sim, start, hass_storage, init_integration.entry_id)
     await assert_quiet(hass, freezer, ha_sim, 5)
     assert ha_sim.server.active_call() is not None
