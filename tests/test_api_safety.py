@@ -420,28 +420,6 @@ async def test_endless_body_is_cut_off(http: ClientSession) -> None:
 # Numbers.
 
 
-@pytest.mark.parametrize(
-    ("raw", "number"),
-    [
-        ("+31 (0)6 1234 5678", "+31612345678"),
-        ("+31(0)612345678", "+31612345678"),
-        ("+44 (0)20 7946 0000", "+442079460000"),
-        ("+1 ( 0 ) 555-0100", "+15550100"),
-        # A (0) anywhere else: only its brackets go, the zero stays.
-        ("020 (0)123 4567", "02001234567"),
-        ("(0)20 123 4567", "0201234567"),
-        ("+31 20 (0)123 4567", "+312001234567"),
-        ("0031 (0)6 1234 5678", "00310612345678"),
-        ("+(0)31 6 1234", "+03161234"),
-        ("+31 (00)6 1234", "+310061234"),
-        # Only the first (0), right after the country code.
-        ("+31 (0)6 (0)1234", "+31601234"),
-    ],
-)
-def test_normalize_number_trunk_zero(raw: str, number: str) -> None:
-    assert normalize_number(raw) == number
-
-
 @pytest.mark.parametrize("raw", ["+(0)", "(0)", "+31 (0)", "+(0)1"])
 def test_normalize_number_trunk_zero_rejects(raw: str) -> None:
     with pytest.raises(InvalidNumberError):

@@ -128,3 +128,18 @@ async def test_a_slow_hang_up_at_the_bound_is_followed_by_a_poll(
     assert since(ha_sim, start)[:1] == ["hangUp"]
     assert "getStatus" in since(ha_sim, start)
     assert call_status(hass, init_integration) == "hung_up"
+
+
+async def test_max_duration(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    ha_sim.server.default_scenario = "answered_long"
+    await dial(hass, max_duration=10)
+    await run(hass, freezer, 30)
+    hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
+    # Answered (29) at 8 s; hung up 10 s later.
+    assert hang_up.at - ha_sim.server.calls[-1].started == 18
+    assert call_status(hass, init_integration) == "hung_up"

@@ -12,7 +12,6 @@ from .helpers import (
     assert_quiet,
     entity_id_of,
     request_times,
-    run,
     state_of,
     tick,
 )
@@ -66,22 +65,3 @@ async def test_whole_call_each_state_at_its_cadence(
     # 2 s after the answer's last change (9 at 9 s), then every 3 s; none after.
     assert request_times(ha_sim) == [*range(12), *range(14, 42, 3)]
     await assert_quiet(hass, freezer, ha_sim, 30)
-
-
-async def test_poll_interval_option(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    """At 3 s: every 1.5 s while it rings and 6 s after a change, then every 9 s."""
-    hass.config_entries.async_update_entry(
-        init_integration, options=dict(init_integration.options) | {"poll_interval": 3}
-    )
-    await hass.services.async_call(
-        "connectcall", "dial", {"destination": DEST}, blocking=True
-    )
-    await run(hass, freezer, 45)
-    # 1.5 s apart on 1 s ticks: every other second. 9 shows at 10 s; fast
-    # until 6 s after it, then 9 s apart until the end (39 s) shows.
-    assert request_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -13,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import DEST, RunningSimulator, advance, commands, run, since
+from .helpers import DEST, RunningSimulator, run, since
 
 
 async def test_setup_probes_once_and_places_no_call(
@@ -113,41 +111,6 @@ async def test_unload_without_session_sends_nothing(
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert ha_sim.server.count() == 1
-
-
-@pytest.mark.parametrize("how", ["unload", "stop"])
-async def test_unload_bounded_when_server_hangs(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-    how: str,
-) -> None:
-    """The server never answers `end`: unload and stop give up after 5 s."""
-    await hass.services.async_call(
-        "connectcall", "dial", {"destination": DEST}, blocking=True
-    )
-    await hass.services.async_call("connectcall", "hang_up", blocking=True)
-    ha_sim.sim.delay = 100
-    ha_sim.sim.add_fault("slow", command="end")
-    if how == "unload":
-        job = hass.config_entries.async_unload(init_integration.entry_id)
-    else:
-        job = init_integration.runtime_data.async_shutdown()
-    task = asyncio.ensure_future(job)
-    try:
-        for _ in range(20):  # the platforms unload first, then `end` goes out
-            if commands(ha_sim)[-1] == "end":
-                break
-            await advance(hass, freezer, 0)
-        assert commands(ha_sim)[-1] == "end"
-        await advance(hass, freezer, 5.1)
-        assert task.done()  # bounded...
-        assert ha_sim.server.requests[-1].code == 0  # ...though `end` hangs
-        if how == "unload":
-            assert init_integration.state is ConfigEntryState.NOT_LOADED
-    finally:
-        await advance(hass, freezer, 100)  # the simulator's handler finishes
 
 
 async def test_stop_ends_session(

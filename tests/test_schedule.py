@@ -19,6 +19,7 @@ from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
 from .helpers import (
+    DEST,
     RunningSimulator,
     advance,
     answer_105,
@@ -410,3 +411,22 @@ async def test_following_ends_on_time_while_a_poll_hangs(
     sim.faults.clear()
     for _ in range(40):
         await advance(hass, freezer, 0.5)
+
+
+async def test_poll_interval_option(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """At 3 s: every 1.5 s while it rings and 6 s after a change, then every 9 s."""
+    hass.config_entries.async_update_entry(
+        init_integration, options=dict(init_integration.options) | {"poll_interval": 3}
+    )
+    await hass.services.async_call(
+        "connectcall", "dial", {"destination": DEST}, blocking=True
+    )
+    await run(hass, freezer, 45)
+    # 1.5 s apart on 1 s ticks: every other second. 9 shows at 10 s; fast
+    # until 6 s after it, then 9 s apart until the end (39 s) shows.
+    assert request_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]

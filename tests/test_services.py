@@ -278,21 +278,6 @@ async def test_wait_bounded_hangs_up(
     assert ha_sim.server.active_call() is None
 
 
-async def test_max_duration(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass, max_duration=10)
-    await run(hass, freezer, 30)
-    hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
-    # Answered (29) at 8 s; hung up 10 s later.
-    assert hang_up.at - ha_sim.server.calls[-1].started == 18
-    assert call_status(hass, init_integration) == "hung_up"
-
-
 async def test_cancelled_wait_leaves_call(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
@@ -411,21 +396,6 @@ async def test_poll_gives_up_after_long_outage(
     await run(hass, freezer, 5)
     assert ha_sim.server.count() == polls  # the poller stopped
     assert call_status(hass, init_integration) == "status_unknown"
-
-
-async def test_session_lost_mid_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    await dial(hass)
-    ha_sim.server.expire_sessions()
-    await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "status_unknown"
-    await assert_quiet(hass, freezer, ha_sim, 1)
-    await dial(hass)
-    assert commands(ha_sim)[-3:] == ["getStatus", "login", "getStatus"]
 
 
 async def test_manual_refresh(

@@ -409,3 +409,18 @@ async def test_kept_session_then_104_for_the_guid_logs_in(
     await dial(hass, destination=C)
     assert since(ha_sim, start)[:4] == ["hangUp", "getStatus", "login", "getStatus"]
     assert calls_placed(ha_sim) == [DEST, B, C]
+
+
+async def test_session_lost_mid_call(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    await dial(hass)
+    ha_sim.server.expire_sessions()
+    await tick(hass, freezer)
+    assert call_status(hass, init_integration) == "status_unknown"
+    await assert_quiet(hass, freezer, ha_sim, 1)
+    await dial(hass)
+    assert commands(ha_sim)[-3:] == ["getStatus", "login", "getStatus"]

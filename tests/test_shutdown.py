@@ -34,6 +34,7 @@ from .helpers import (
     advance,
     assert_quiet,
     calls_placed,
+    commands,
     dial,
     drain,
     milestone_automations,
@@ -208,3 +209,38 @@ async def test_a_call_placed_while_stopping_counts_and_is_told(
         len(ran(runs, "ended")),
     )
     assert told == (1, 1, 1)  # (Calls, started told, ended told)
+
+
+@pytest.mark.parametrize("how", ["unload", "stop"])
+async def test_unload_bounded_when_server_hangs(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    how: str,
+) -> None:
+    """The server never answers `end`: unload and stop give up after 5 s."""
+    await hass.services.async_call(
+        "connectcall", "dial", {"destination": DEST}, blocking=True
+    )
+    await hass.services.async_call("connectcall", "hang_up", blocking=True)
+    ha_sim.sim.delay = 100
+    ha_sim.sim.add_fault("slow", command="end")
+    if how == "unload":
+        job = hass.config_entries.async_unload(init_integration.entry_id)
+    else:
+        job = init_integration.runtime_data.async_shutdown()
+    task = asyncio.ensure_future(job)
+    try:
+        for _ in range(20):  # the platforms unload first, then `end` goes out
+            if commands(ha_sim)[-1] == "end":
+                break
+            await advance(hass, freezer, 0)
+        assert commands(ha_sim)[-1] == "end"
+        await advance(hass, freezer, 5.1)
+        assert task.done()  # bounded...
+        assert ha_sim.server.requests[-1].code == 0  # ...though `end` hangs
+        if how == "unload":
+            assert init_integration.state is ConfigEntryState.NOT_LOADED
+    finally:
+        await advance(hass, freezer, 100)  # the simulator's handler finishes
