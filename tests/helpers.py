@@ -282,6 +282,14 @@ async def dial(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
     return response
 
 
+async def dial_scenario(
+    hass: HomeAssistant, sim: RunningSimulator, scenario: str, **data: Any
+) -> dict[str, Any]:
+    """The server plays ``scenario`` from now on (this call and the next); dial."""
+    sim.server.default_scenario = scenario
+    return await dial(hass, **data)
+
+
 async def dial_waiting(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int = 200, **data: Any
 ) -> dict[str, Any]:

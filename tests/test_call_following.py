@@ -14,6 +14,7 @@ from .helpers import (
     assert_quiet,
     call_status,
     dial,
+    dial_scenario,
     drain,
     hang_up,
     run,
@@ -66,8 +67,7 @@ async def test_following_ends_after_max_duration_slack(
 ) -> None:
     """Answered, max_duration ran out, every hang-up fails: following ends
     60 s later instead of polling forever."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass, max_duration=10)
+    await dial_scenario(hass, ha_sim, "answered_long", max_duration=10)
     ha_sim.sim.add_fault("http_500", 1000, command="hangUp")
     for _ in range(8 + 10 + 59):  # answered at 8 s
         await tick(hass, freezer)
@@ -83,8 +83,7 @@ async def test_following_ends_4_hours_after_the_dial(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered_long")
     for _ in range(24 * 6 - 1):
         await tick(hass, freezer, 100)
     assert call_status(hass, init_integration) == "connected"
@@ -112,8 +111,7 @@ async def test_a_slow_hang_up_at_the_bound_is_followed_by_a_poll(
     call up as "status_unknown" ("outlasted its bounds") although our own
     hang-up had just ended it.
     """
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass, max_duration=10)
+    await dial_scenario(hass, ha_sim, "answered_long", max_duration=10)
     ha_sim.sim.add_fault("http_500", 1000, command="hangUp")
     await run(hass, freezer, 71)
     assert call_status(hass, init_integration) == "connected"
@@ -136,8 +134,7 @@ async def test_max_duration(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass, max_duration=10)
+    await dial_scenario(hass, ha_sim, "answered_long", max_duration=10)
     await run(hass, freezer, 30)
     hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
     # Answered (29) at 8 s; hung up 10 s later.

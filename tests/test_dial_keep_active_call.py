@@ -33,6 +33,7 @@ from .helpers import (
     commands,
     contact_button,
     dial,
+    dial_scenario,
     drain,
     entity_id_of,
     placements,
@@ -57,8 +58,7 @@ async def give_up_a_connected_call(
 ) -> None:
     """A connected call given up after 5 minutes of failing polls (the server
     still has it); then the server answers again."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered_long")
     await run(hass, freezer, 12)
     assert call_status(hass, entry) == "connected"
     ha_sim.sim.add_fault("http_500", 10_000, command="getStatus")

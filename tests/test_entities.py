@@ -29,6 +29,7 @@ from .helpers import (
     RunningSimulator,
     call_status,
     dial,
+    dial_scenario,
     dial_waiting,
     entity_id_of,
     record_events,
@@ -206,8 +207,7 @@ async def test_binary_sensor_follows_call(
 ) -> None:
     active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
     assert state_of(hass, active).state == "off"
-    ha_sim.server.default_scenario = "busy"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "busy")
     assert state_of(hass, active).state == "on"
     for _ in range(4):
         await tick(hass, freezer)

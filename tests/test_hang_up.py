@@ -20,6 +20,7 @@ from .helpers import (
     assert_dials_go_on,
     call_status,
     dial,
+    dial_scenario,
     entity_id_of,
     fails,
     hang_up,
@@ -129,8 +130,7 @@ async def test_one_refused_hang_up_with_call_seen_fails_and_keeps_following(
 ) -> None:
     """hangUp refused once while getStatus shows the call: the action fails,
     the call stays followed and a second hang_up ends it."""
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "ringing_forever")
     await tick(hass, freezer)
     answer_next(ha_sim, "hangUp", 101)
     assert await fails(hang_up(hass)) == "command_failed"

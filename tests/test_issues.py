@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.connectcall.const import DOMAIN
 
-from .helpers import PASSWORD, RunningSimulator, dial, run
+from .helpers import PASSWORD, RunningSimulator, dial, dial_scenario, run
 
 
 def funds_issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
@@ -44,12 +44,10 @@ async def test_funds_issue_raised_then_cleared_by_answer(
     assert issue.severity is ir.IssueSeverity.ERROR
     assert issue.translation_placeholders == {"account": init_integration.title}
     # A failed call does not clear it; an answered one does.
-    ha_sim.server.default_scenario = "busy"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "busy")
     await run(hass, freezer, 8)
     assert funds_issue(hass, init_integration) is not None
-    ha_sim.server.default_scenario = "answered"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered")
     await run(hass, freezer, 9)
     assert funds_issue(hass, init_integration) is None
 

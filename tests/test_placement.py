@@ -27,6 +27,7 @@ from .helpers import (
     calls_placed,
     commands,
     dial,
+    dial_scenario,
     drain,
     fails,
     hang_up,
@@ -295,8 +296,7 @@ async def test_ring_timeout_hang_up_queued_behind_a_dial_spares_the_new_call(
     flight when A's 5 s poll decides "hang up at the bound" and queues on the
     lock. The new dial connects B; the queued poll then sends hangUp for the
     session, which now holds B: the new call is killed at once."""
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass, ring_timeout=5)
+    await dial_scenario(hass, ha_sim, "ringing_forever", ring_timeout=5)
     await run(hass, freezer, 4)
     ha_sim.sim.delay = 1.5
     ha_sim.sim.add_fault("late", command="hangUp")

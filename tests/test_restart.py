@@ -33,6 +33,7 @@ from .helpers import (
     check,
     commands,
     dial,
+    dial_scenario,
     drain,
     entity_id_of,
     fails,
@@ -148,8 +149,7 @@ async def test_restart_with_one_500_on_status_keeps_the_live_call(
     HTTP 500 page. resume() reads any error page as a dead GUID: it sends
     hangUp + end, ending a conversation a restart must leave alone (and with
     500s on those too, forgets a live call)."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered_long")
     await tick(hass, freezer)
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -215,8 +215,7 @@ async def test_resume_after_password_change_reauths_at_next_login(
     """Restart mid-call after the password changed: the live session is
     followed (no probe); once it is gone, the next dial's login gets 102,
     reauth starts, and no call is placed."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered_long")
     await tick(hass, freezer)
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -504,8 +503,9 @@ async def test_background_list_ring_timeout_survives_a_reload(
 ) -> None:
     """A wait=false list; reload while its first number rings: the new run
     enforces that number's ring bound (hangs it up), places nothing more."""
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass, destination=[DEST, B], ring_timeout=10)
+    await dial_scenario(
+        hass, ha_sim, "ringing_forever", destination=[DEST, B], ring_timeout=10
+    )
     await run(hass, freezer, 3)
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()

@@ -24,6 +24,7 @@ from .helpers import (
     advance,
     answer_105,
     dial,
+    dial_scenario,
     drain,
     hang_up_offset,
     left_session,
@@ -63,8 +64,7 @@ async def test_a_users_hang_up_is_confirmed_at_once(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """Between two slow polls, a hang-up is confirmed by a poll at once."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered_long")
     await run_for(hass, freezer, 15)
     assert request_times(ha_sim)[-2:] == [11, 14]
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
@@ -100,8 +100,7 @@ async def test_a_typical_call_costs_no_more_than_a_fixed_poll(
     """Rings 12 s, talks 60 s: fewer polls than one a second, none after."""
     steps = ((0, 27), (3, 28), (4, 26), (12, 29), (13, 9), (73, 30))
     monkeypatch.setitem(SCENARIOS, "typical", steps)
-    ha_sim.server.default_scenario = "typical"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "typical")
     await run_for(hass, freezer, 90)
     polls = request_times(ha_sim)
     fixed = 1 + 73  # every second from the dial until the end shows
@@ -116,8 +115,7 @@ async def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The "no_answer" scenario: rings until the server's 11 at 34 s."""
-    ha_sim.server.default_scenario = "no_answer"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "no_answer")
     await run_for(hass, freezer, 45)
     polls = request_times(ha_sim)
     assert polls == halves(0, 34)
@@ -128,8 +126,7 @@ async def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(
 async def test_failing_polls_back_off_then_resume_the_pace(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "ringing_forever")
     ha_sim.sim.add_fault("http_500", 6, command="getStatus")
     await run_for(hass, freezer, 62)
     # Failed at 0.5 s, then 1, 2, 4, 8, 16 s apart (capped at 30 s); the
@@ -143,8 +140,7 @@ async def test_max_duration_hangs_up_between_slow_polls(
 ) -> None:
     """Answered (29) at 8 s, max_duration 20 s: the hang-up at 28 s sharp,
     though the slow polls come at 26 and 29 s."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass, max_duration=20)
+    await dial_scenario(hass, ha_sim, "answered_long", max_duration=20)
     await run_for(hass, freezer, 35)
     assert hang_up_offset(ha_sim) == 28
     assert request_times(ha_sim)[-4:] == [20, 23, 26, 28]  # the hang-up's poll: over
@@ -161,8 +157,7 @@ async def test_ring_timeout_hangs_up_between_slow_polls(
     hass.config_entries.async_update_entry(
         init_integration, options=dict(init_integration.options) | {"poll_interval": 10}
     )
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass, ring_timeout=7)
+    await dial_scenario(hass, ha_sim, "ringing_forever", ring_timeout=7)
     await run_for(hass, freezer, 15)
     assert hang_up_offset(ha_sim) == 7
     assert request_times(ha_sim) == [0, 5, 7]
@@ -218,8 +213,7 @@ async def test_a_poll_keeps_its_distance_from_the_keepers_own_status_check(
     page; the session keeper checks the call with a getStatus of its own.
     The tick's poll is not sent right behind it: the retry (1 s later, the
     back-off's first step) hangs up, and its poll confirms."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass, max_duration=20)
+    await dial_scenario(hass, ha_sim, "answered_long", max_duration=20)
     await run_for(hass, freezer, 27.5)
     ha_sim.sim.add_fault("http_500", 1, command="hangUp")
     await run_for(hass, freezer, 2)
@@ -256,8 +250,7 @@ async def test_a_bound_right_after_a_failed_poll_keeps_the_back_off(
 ) -> None:
     """getStatus fails from 10 s (next poll due at 11 s); the ring timeout at
     10.25 s hangs up, and its poll waits for the back-off, not the floor."""
-    ha_sim.server.default_scenario = "ringing_forever"
-    await dial(hass, ring_timeout=10.25)
+    await dial_scenario(hass, ha_sim, "ringing_forever", ring_timeout=10.25)
     await run_for(hass, freezer, 9.5)
     ha_sim.sim.add_fault("http_500", 5, command="getStatus")
     for _ in range(12):  # to 12.5 s in quarter seconds
@@ -370,8 +363,7 @@ async def test_a_resumed_ringing_call_saying_nothing_new_is_polled_fast(
         init_integration,
         options=dict(init_integration.options) | {"poll_interval": interval},
     )
-    ha_sim.server.default_scenario = "late_answer"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "late_answer")
     await run(hass, freezer, 6)
     answer_105(ha_sim.server, until=18.5)
     await restart(hass, init_integration)

@@ -28,6 +28,7 @@ from .helpers import (
     calls_placed,
     commands,
     dial,
+    dial_scenario,
     fails,
     hang_up,
     hung_up_at_server,
@@ -346,8 +347,7 @@ async def test_live_call_given_up_in_an_overload_is_not_forgotten(
     getStatus get 500, so _end_call_locked closes the session "the safe way"
     (hangUp 500, end 500: nothing acted on) and forgets A's GUID. The server
     recovers as the login arrives: B rings while A talks on, lost."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered_long")
     await tick(hass, freezer)
     outage_until_login(ha_sim)
     for _ in range(31):

@@ -19,6 +19,7 @@ from .helpers import (
     check,
     device_of,
     dial,
+    dial_scenario,
     ran,
     run,
     set_up_automations,
@@ -59,8 +60,9 @@ async def test_another_account_s_call_to_a_contact_s_number_is_not_the_contact_s
             },
         },
     )
-    ha_sim.server.default_scenario = "answered"
-    await dial(hass, config_entry_id=other.entry_id, destination=MUM)
+    await dial_scenario(
+        hass, ha_sim, "answered", config_entry_id=other.entry_id, destination=MUM
+    )
     await run(hass, freezer, 12)
     assert ha_sim.server.active_call() is not None
     assert ran(runs, "started") == []

@@ -20,7 +20,7 @@ from .helpers import (
     SOURCE,
     RunningSimulator,
     add_contact,
-    dial,
+    dial_scenario,
     run_clock,
     second_account,
     set_aliases,
@@ -282,8 +282,7 @@ async def test_hang_up_by_voice(
     expected: str,
 ) -> None:
     """The built-in assistant hangs up the current call, whatever placed it."""
-    ha_sim.server.default_scenario = "answered_long"
-    await dial(hass)
+    await dial_scenario(hass, ha_sim, "answered_long")
     await run_clock(hass, freezer, 12)
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]
     assert await say(hass, freezer, sentence, language=language) == expected
