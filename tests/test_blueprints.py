@@ -38,9 +38,15 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
 
 
 async def use_doorbell_blueprint(
-    hass: HomeAssistant, entry: MockConfigEntry, **inputs: Any
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    doorbell: str = "binary_sensor.doorbell",
+    **inputs: Any,
 ) -> None:
-    """An automation from doorbell_call.yaml whose fallback fires an event."""
+    """An automation from doorbell_call.yaml whose fallback fires an event,
+    set up and armed; a binary sensor doorbell starts at rest (off)."""
+    if doorbell.startswith("binary_sensor."):
+        hass.states.async_set(doorbell, "off")
     assert await async_setup_component(
         hass,
         "automation",
@@ -50,6 +56,7 @@ async def use_doorbell_blueprint(
                     "path": "connectcall/doorbell_call.yaml",
                     "input": {
                         "account": entry.entry_id,
+                        "doorbell": doorbell,
                         "numbers": ["0611111111", "0622222222"],
                         "no_answer": [
                             {
@@ -63,6 +70,7 @@ async def use_doorbell_blueprint(
             }
         },
     )
+    await hass.async_block_till_done()
 
 
 async def test_doorbell_nobody_answers(
@@ -72,16 +80,13 @@ async def test_doorbell_nobody_answers(
     init_integration: MockConfigEntry,
 ) -> None:
     ha_sim.server.default_scenario = "ringing_forever"
-    hass.states.async_set("binary_sensor.doorbell", "off")
     fallback = async_capture_events(hass, "nobody_answered")
     await use_doorbell_blueprint(
         hass,
         init_integration,
-        doorbell="binary_sensor.doorbell",
         source="",
         ring_timeout=10,
     )
-    await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 2)
     hass.states.async_set("binary_sensor.doorbell", "off")
@@ -101,16 +106,13 @@ async def test_doorbell_source_and_mode_reach_the_server(
 ) -> None:
     """The blueprint's source and mode inputs are the intercom's number and
     how it rings: they reach the server (source first unless chosen)."""
-    hass.states.async_set("binary_sensor.doorbell", "off")
     await use_doorbell_blueprint(
         hass,
         init_integration,
-        doorbell="binary_sensor.doorbell",
         source="030 111 22 33",
         mode="simultaneous",
         ring_timeout=10,
     )
-    await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 12)
     assert [(c.source, c.mode) for c in ha_sim.server.calls] == [("0301112233", 2)]
@@ -127,7 +129,6 @@ async def test_doorbell_answered_no_fallback(
     fallback = async_capture_events(hass, "nobody_answered")
     hass.states.async_set("event.doorbell", "2026-11-26T12:00:00+00:00")
     await use_doorbell_blueprint(hass, init_integration, doorbell="event.doorbell")
-    await hass.async_block_till_done()
     assert ha_sim.server.calls == []  # the entity's state is not a press
     hass.states.async_set("event.doorbell", "2026-11-26T12:00:05+00:00")
     await run_clock(hass, freezer, 20)
@@ -193,11 +194,7 @@ async def test_doorbell_press_during_a_call_never_cuts_it(
     a second press while they talk must not hang up and dial again."""
     ha_sim.server.scenarios = {"0611111111": "answered"}
     fallback = async_capture_events(hass, "nobody_answered")
-    hass.states.async_set("binary_sensor.doorbell", "off")
-    await use_doorbell_blueprint(
-        hass, init_integration, doorbell="binary_sensor.doorbell", ring_timeout=20
-    )
-    await hass.async_block_till_done()
+    await use_doorbell_blueprint(hass, init_integration, ring_timeout=20)
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 12)
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]
@@ -247,7 +244,6 @@ async def test_doorbell_reports_a_call_that_could_not_be_placed(
             {"event": "not_placed", "event_data": {"reason": "{{ reason }}"}}
         ]
     await use_doorbell_blueprint(hass, init_integration, **inputs)
-    await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 3)
     await hass.async_block_till_done()
@@ -273,33 +269,20 @@ async def test_doorbell_not_placed_actions_may_use_call(
     if server_down:
         init_integration.runtime_data.keeper.client._endpoint = "http://127.0.0.1:9/x"
     not_placed = async_capture_events(hass, "not_placed")
-    hass.states.async_set("binary_sensor.doorbell", "off")
-    assert await async_setup_component(
+    await use_doorbell_blueprint(
         hass,
-        "automation",
-        {
-            "automation": {
-                "use_blueprint": {
-                    "path": "connectcall/doorbell_call.yaml",
-                    "input": {
-                        "account": init_integration.entry_id,
-                        "doorbell": "binary_sensor.doorbell",
-                        "numbers": ["0611111111"],
-                        "not_placed": [
-                            {
-                                "event": "not_placed",
-                                "event_data": {
-                                    "outcome": "{{ call.outcome }}",
-                                    "reason": "{{ reason }}",
-                                },
-                            }
-                        ],
-                    },
-                }
+        init_integration,
+        numbers=["0611111111"],
+        not_placed=[
+            {
+                "event": "not_placed",
+                "event_data": {
+                    "outcome": "{{ call.outcome }}",
+                    "reason": "{{ reason }}",
+                },
             }
-        },
+        ],
     )
-    await hass.async_block_till_done()
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 3)
     if server_down:
@@ -354,7 +337,6 @@ async def test_doorbell_rings_phones_only_on_a_press(
     idle, pressed = BELLS[bell]
     hass.states.async_set(bell, idle, {"friendly_name": "Bell"})
     await use_doorbell_blueprint(hass, init_integration, doorbell=bell)
-    await hass.async_block_till_done()
     await _change_without_a_press(hass, bell, change, idle, pressed)
     await run_clock(hass, freezer, 2)
     assert ha_sim.server.calls == []
@@ -381,7 +363,6 @@ async def test_renaming_an_input_button_places_no_call(
     # Pressed once before: a time as its state, as every bell in use has.
     await press(hass)
     await use_doorbell_blueprint(hass, init_integration, doorbell="input_button.bell")
-    await hass.async_block_till_done()
     registry = er.async_get(hass)
     registry.async_update_entity("input_button.bell", name="Front door")
     registry.async_update_entity("input_button.bell", icon="mdi:doorbell")
@@ -417,11 +398,9 @@ async def test_doorbell_press_while_another_call_holds_the_line(
     await run_clock(hass, freezer, 12)
     assert ha_sim.server.active_call() is ha_sim.server.calls[0]
     told = async_capture_events(hass, "nobody_answered")
-    hass.states.async_set("binary_sensor.doorbell", "off")
     await use_doorbell_blueprint(
         hass,
         init_integration,
-        doorbell="binary_sensor.doorbell",
         no_answer=[
             {
                 "event": "nobody_answered",
@@ -433,7 +412,6 @@ async def test_doorbell_press_while_another_call_holds_the_line(
             }
         ],
     )
-    await hass.async_block_till_done()
     start = ha_sim.server.count()
     hass.states.async_set("binary_sensor.doorbell", "on")
     await run_clock(hass, freezer, 3)
