@@ -31,22 +31,29 @@ from .helpers import (
 )
 
 
+@pytest.fixture
+async def mum(hass: HomeAssistant, init_integration: MockConfigEntry) -> str:
+    """Mum, a contact of the account as the user typed her number; her
+    subentry ID."""
+    return await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
+
+
 async def test_add_contact_without_reload(
     hass: HomeAssistant,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
+    mum: str,
 ) -> None:
-    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
-    assert init_integration.subentries[sub_id].data == {"number": "+31611112222"}
-    button = contact_button(hass, init_integration, sub_id)
+    assert init_integration.subentries[mum].data == {"number": "+31611112222"}
+    button = contact_button(hass, init_integration, mum)
     assert button is not None
     assert state_of(hass, button).attributes["friendly_name"] == "Mum Call"
     device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"{init_integration.entry_id}_{sub_id}"), init_integration.entry_id
+        (DOMAIN, f"{init_integration.entry_id}_{mum}"), init_integration.entry_id
     )
     assert device is not None
-    assert device.config_subentry_id == sub_id
+    assert device.config_subentry_id == mum
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     # The account's own device and entities are untouched; nothing reloaded.
     assert call_status(hass, init_integration) == "idle"
@@ -147,11 +154,11 @@ async def test_edit_contact(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
+    mum: str,
 ) -> None:
-    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     result = await hass.config_entries.subentries.async_init(
         (init_integration.entry_id, "contact"),
-        context={"source": SOURCE_RECONFIGURE, "subentry_id": sub_id},
+        context={"source": SOURCE_RECONFIGURE, "subentry_id": mum},
     )
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.subentries.async_configure(
@@ -165,11 +172,11 @@ async def test_edit_contact(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, f"{init_integration.entry_id}_{sub_id}"), init_integration.entry_id
+        (DOMAIN, f"{init_integration.entry_id}_{mum}"), init_integration.entry_id
     )
     assert device is not None
     assert device.name == "Mother"
-    button = contact_button(hass, init_integration, sub_id)
+    button = contact_button(hass, init_integration, mum)
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
     )
@@ -181,18 +188,18 @@ async def test_remove_contact_keeps_account(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
+    mum: str,
 ) -> None:
-    sub_id = await add_contact(hass, init_integration, name="Mum", number=MUM_AS_TYPED)
     other = await add_contact(hass, init_integration, name="Dad", number="0633334444")
-    button = contact_button(hass, init_integration, sub_id)
+    button = contact_button(hass, init_integration, mum)
     assert button is not None
-    hass.config_entries.async_remove_subentry(init_integration, sub_id)
+    hass.config_entries.async_remove_subentry(init_integration, mum)
     await hass.async_block_till_done()
-    assert contact_button(hass, init_integration, sub_id) is None
+    assert contact_button(hass, init_integration, mum) is None
     assert hass.states.get(button) is None
     assert (
         device_registry.async_get_device_by_identifier(
-            (DOMAIN, f"{init_integration.entry_id}_{sub_id}"), init_integration.entry_id
+            (DOMAIN, f"{init_integration.entry_id}_{mum}"), init_integration.entry_id
         )
         is None
     )

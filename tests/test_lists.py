@@ -71,29 +71,32 @@ async def test_list_in_background(
     assert dialled(ha_sim) == [A, B]
 
 
-async def test_hang_up_cancels_list(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+@pytest.mark.parametrize(
+    ("then", "placed", "left_up"),
+    [("hang_up", [A], None), ("dial", [A, C], C)],
+)
+async def test_a_hang_up_or_a_new_dial_ends_a_list(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    then: str,
+    placed: list[str],
+    left_up: str | None,
 ) -> None:
-    ha_sim.server.scenarios = {A: "ringing_forever"}
-    await dial(hass, destination=[A, B, C])
-    await tick(hass, freezer)
-    await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    await run(hass, freezer, 60)
-    assert dialled(ha_sim) == [A]
-    assert ha_sim.server.active_call() is None
-
-
-async def test_new_dial_replaces_list(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
-) -> None:
+    """The user's hang-up, or a new dial, ends a list in the background: the
+    ringing call is hung up once and the list's next numbers never ring."""
     ha_sim.server.scenarios = {A: "ringing_forever", C: "answered_long"}
     await dial(hass, destination=[A, B])
     await tick(hass, freezer)
-    await dial(hass, destination=C)
+    if then == "hang_up":
+        await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
+    else:
+        await dial(hass, destination=C)
     await run(hass, freezer, 60)
-    assert dialled(ha_sim) == [A, C]
-    assert ha_sim.server.active_call() is ha_sim.server.calls[-1]
-    assert commands(ha_sim).count("hangUp") == 1  # A, before C's connect
+    assert dialled(ha_sim) == placed
+    assert commands(ha_sim).count("hangUp") == 1  # A, before anything else
+    active = ha_sim.server.active_call()
+    assert (active.destination if active else None) == left_up
 
 
 async def test_waiting_list_superseded_by_new_dial(
