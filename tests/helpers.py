@@ -19,6 +19,7 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_expose_entity,
 )
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import (
     Context,
     Event,
@@ -324,6 +325,14 @@ async def fails(coro: Any) -> str | None:
     return err.value.translation_key
 
 
+async def stop_home_assistant(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Home Assistant stops: its stop event, then the entry's unload."""
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 async def restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Unload and set up again, as a restart of Home Assistant does."""
     await hass.config_entries.async_unload(entry.entry_id)
@@ -590,6 +599,12 @@ async def set_up_automations(
     assert await async_setup_component(hass, "automation", {"automation": config})
     await hass.async_block_till_done()
     return runs
+
+
+def on(trigger: str, **spec: Any) -> dict[str, Any]:
+    """An automation (for ``set_up_automations``) that ``connectcall.<trigger>``
+    triggers, with these options or target."""
+    return {"triggers": [{"trigger": f"connectcall.{trigger}", **spec}]}
 
 
 def ran(runs: list[ServiceCall], alias: str) -> list[dict[str, Any]]:

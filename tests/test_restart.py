@@ -38,6 +38,7 @@ from .helpers import (
     fails,
     hang_up,
     left_session,
+    on,
     ran,
     record_events,
     restart,
@@ -45,6 +46,7 @@ from .helpers import (
     set_up_automations,
     since,
     state_of,
+    stop_home_assistant,
     tick,
     until_done,
 )
@@ -389,10 +391,7 @@ async def test_restart_after_the_call_ended_ends_session(
 ) -> None:
     """Stopped mid-call; the call ended while Home Assistant was down."""
     await dial(hass)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    await hass.async_block_till_done()
-    await hass.config_entries.async_unload(init_integration.entry_id)
-    await hass.async_block_till_done()
+    await stop_home_assistant(hass, init_integration)
     await advance(hass, freezer, 60)
     start = ha_sim.server.count()
     await hass.config_entries.async_setup(init_integration.entry_id)
@@ -581,10 +580,6 @@ async def test_removing_entry_mid_call_hangs_up_then_ends(
 MISSED = ["busy", "no_answer", "rejected", "canceled", "failed"]
 
 
-def ended_trigger(**extra: Any) -> dict[str, Any]:
-    return {"triggers": [{"trigger": "connectcall.call_ended", **extra}]}
-
-
 async def _stop_mid_call_then_start(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -617,8 +612,8 @@ async def test_a_call_answered_and_ended_while_stopped_is_no_missed_call(
     runs = await set_up_automations(
         hass,
         {
-            "missed": ended_trigger(options={"outcome": MISSED}),
-            "any": ended_trigger(),
+            "missed": on("call_ended", options={"outcome": MISSED}),
+            "any": on("call_ended"),
             "last missed": {
                 "conditions": [
                     {
@@ -654,8 +649,8 @@ async def test_a_call_whose_session_was_lost_while_stopped_still_ends_once(
     runs = await set_up_automations(
         hass,
         {
-            "started": {"triggers": [{"trigger": "connectcall.call_started"}]},
-            "ended": ended_trigger(),
+            "started": on("call_started"),
+            "ended": on("call_ended"),
         },
     )
     await dial(hass)
@@ -746,7 +741,7 @@ async def test_a_call_announced_before_a_crash_is_not_announced_again(
         "key": key,
         "data": {"guid": guid, "call": call},
     }
-    runs = await set_up_automations(hass, {"ended": ended_trigger()})
+    runs = await set_up_automations(hass, {"ended": on("call_ended")})
     await advance(hass, freezer, 60)  # the call rings out at the server
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)

@@ -6,7 +6,6 @@ import json
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -33,6 +32,7 @@ from .helpers import (
     dial_waiting,
     restart,
     run,
+    stop_home_assistant,
     tick,
 )
 
@@ -146,10 +146,7 @@ async def test_wire_sequence_and_bytes(
     await dial(hass)
     await dial(hass, destination="+31 (0)6 8765 4321", mode="simultaneous")
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    await hass.async_block_till_done()
-    await hass.config_entries.async_unload(init_integration.entry_id)
-    await hass.async_block_till_done()
+    await stop_home_assistant(hass, init_integration)
     await assert_quiet(hass, freezer, ha_sim, 3)
     guid = ha_sim.server.requests[2].query.split("&")[0]
     # The password as aiohttp encodes it: & = # % + é escaped, space as +.

@@ -11,7 +11,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import (
     EVENT_HOMEASSISTANT_STARTED,
-    EVENT_HOMEASSISTANT_STOP,
     SERVICE_RELOAD,
 )
 from homeassistant.core import CoreState, HomeAssistant
@@ -42,17 +41,19 @@ from .helpers import (
     dial_waiting,
     entity_id_of,
     hang_up,
+    on,
     ran,
     restart,
     run,
     set_up_automations,
+    stop_home_assistant,
     tick,
 )
 
 EVERY = {
-    "started": {"triggers": [{"trigger": "connectcall.call_started"}]},
-    "answered": {"triggers": [{"trigger": "connectcall.call_answered"}]},
-    "ended": {"triggers": [{"trigger": "connectcall.call_ended"}]},
+    "started": on("call_started"),
+    "answered": on("call_answered"),
+    "ended": on("call_ended"),
 }
 MISSED = ["busy", "no_answer", "rejected", "canceled", "failed"]
 FACTS = ("config_entry_id", "device_id", "destination", "contact")
@@ -109,14 +110,7 @@ async def test_call_ended_outcome_option_picks_missed_calls(
     runs = await set_up_automations(
         hass,
         {
-            "missed": {
-                "triggers": [
-                    {
-                        "trigger": "connectcall.call_ended",
-                        "options": {"outcome": MISSED},
-                    }
-                ]
-            },
+            "missed": on("call_ended", options={"outcome": MISSED}),
             "this": {
                 "triggers": [
                     {
@@ -125,14 +119,7 @@ async def test_call_ended_outcome_option_picks_missed_calls(
                     }
                 ]
             },
-            "answered": {
-                "triggers": [
-                    {
-                        "trigger": "connectcall.call_ended",
-                        "options": {"outcome": ["answered"]},
-                    }
-                ]
-            },
+            "answered": on("call_ended", options={"outcome": ["answered"]}),
         },
     )
     ha_sim.server.scenarios = {B: scenario}
@@ -270,21 +257,14 @@ async def test_account_targets_and_no_target(
 ) -> None:
 
     def ended_on(entry: MockConfigEntry) -> dict[str, Any]:
-        return {
-            "triggers": [
-                {
-                    "trigger": "connectcall.call_ended",
-                    "target": {"device_id": device_of(hass, entry)},
-                }
-            ]
-        }
+        return on("call_ended", target={"device_id": device_of(hass, entry)})
 
     runs = await set_up_automations(
         hass,
         {
             "alice": ended_on(init_integration),
             "bob": ended_on(bob),
-            "any": {"triggers": [{"trigger": "connectcall.call_ended"}]},
+            "any": on("call_ended"),
         },
     )
     await dial(hass, config_entry_id=bob.entry_id, destination=B)
@@ -327,16 +307,7 @@ async def test_an_area_target_picks_the_account_in_it(
     devices.async_update_device(thing.id, area_id=office.id)
     runs = await set_up_automations(
         hass,
-        {
-            "office": {
-                "triggers": [
-                    {
-                        "trigger": "connectcall.call_started",
-                        "target": {"area_id": office.id},
-                    }
-                ]
-            }
-        },
+        {"office": on("call_started", target={"area_id": office.id})},
     )
     await dial(hass)
     await run(hass, freezer, 2)
@@ -384,15 +355,8 @@ async def test_a_removed_account_breaks_nothing(
     runs = await set_up_automations(
         hass,
         {
-            "bob": {
-                "triggers": [
-                    {
-                        "trigger": "connectcall.call_ended",
-                        "target": {"device_id": device_of(hass, bob)},
-                    }
-                ]
-            },
-            "any": {"triggers": [{"trigger": "connectcall.call_ended"}]},
+            "bob": on("call_ended", target={"device_id": device_of(hass, bob)}),
+            "any": on("call_ended"),
         },
     )
     await hass.config_entries.async_remove(bob.entry_id)
@@ -418,10 +382,7 @@ async def test_a_call_found_over_at_start_up_ends_once_after_the_start(
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await run(hass, freezer, 10)  # answered
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
-    await hass.async_block_till_done()
-    await hass.config_entries.async_unload(init_integration.entry_id)
-    await hass.async_block_till_done()
+    await stop_home_assistant(hass, init_integration)
     await advance(hass, freezer, 60)
     hass.set_state(CoreState.not_running)
     await hass.config_entries.async_setup(init_integration.entry_id)
@@ -481,16 +442,7 @@ async def test_an_entity_target_stands_for_its_device(
     call_entity = entity_id_of(hass, init_integration, "event", "call")
     runs = await set_up_automations(
         hass,
-        {
-            "entity": {
-                "triggers": [
-                    {
-                        "trigger": "connectcall.call_ended",
-                        "target": {"entity_id": call_entity},
-                    }
-                ]
-            }
-        },
+        {"entity": on("call_ended", target={"entity_id": call_entity})},
     )
     await dial(hass)
     await run(hass, freezer, 45)

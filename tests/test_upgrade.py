@@ -25,6 +25,7 @@ from .helpers import (
     RunningSimulator,
     check,
     dial,
+    on,
     ran,
     run,
     set_up_automations,
@@ -92,16 +93,7 @@ async def test_automation_saying_ended_still_matches_and_raises_a_repair(
     assert _renamed_issue(hass) is None
     runs = await set_up_automations(
         hass,
-        {
-            "old": {
-                "triggers": [
-                    {
-                        "trigger": "connectcall.call_ended",
-                        "options": {"outcome": "ended"},
-                    }
-                ]
-            }
-        },
+        {"old": on("call_ended", options={"outcome": "ended"})},
     )
     issue = _renamed_issue(hass)
     assert issue is not None
