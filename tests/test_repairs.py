@@ -235,14 +235,16 @@ async def test_http_is_not_a_fix(
     assert init_integration.data["url"] == ha_sim.url
 
 
+@pytest.mark.usefixtures("ha_sim")
 async def test_an_account_already_at_that_url_aborts(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    ha_sim: RunningSimulator,
     tls_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    # The same account, added again at its https:// URL (not loaded).
+    """The account, added again at its https:// URL: the fix aborts and
+    changes nothing."""
+    before = dict(init_integration.data), init_integration.unique_id
     MockConfigEntry(
         domain=DOMAIN,
         title=USERNAME,
@@ -255,7 +257,7 @@ async def test_an_account_already_at_that_url_aborts(
     result = await _submit(http, flow, tls_sim.url)
     assert result["type"] == "abort"
     assert result["reason"] == "already_configured"
-    assert init_integration.data["url"] == ha_sim.url
+    assert (dict(init_integration.data), init_integration.unique_id) == before
 
 
 @pytest.mark.parametrize("moment", ["ringing", "busy_retry_pause"])
