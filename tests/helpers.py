@@ -19,7 +19,11 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_expose_entity,
 )
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import (
     Context,
     Event,
@@ -32,6 +36,10 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, llm
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import (
+    EventStateChangedData,
+    async_track_state_change_event,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -427,25 +435,29 @@ async def assert_dials_go_on(hass: HomeAssistant, sim: RunningSimulator) -> None
 # Events, totals and stored records.
 
 
-def record_events(hass: HomeAssistant, entity_id: str) -> list[str]:
-    """The event types the call event entity fires from now on."""
-    fired: list[str] = []
-    seen: set[str] = set()
+class EventLog:
+    """The account's call event entity: the events it fires, in order (the
+    last one restored at a reload is not fired again)."""
 
-    @callback
-    def _changed(event: Event[Any]) -> None:
-        # A fire sets a new timestamp; a reload only restores the last one.
-        new = event.data["new_state"]
-        if (
-            event.data["entity_id"] == entity_id
-            and new is not None
-            and new.state not in seen | {"unavailable", "unknown"}
-        ):
-            seen.add(new.state)
-            fired.append(new.attributes["event_type"])
+    def __init__(self, hass: HomeAssistant, entry: MockConfigEntry) -> None:
+        self.events: list[dict[str, Any]] = []
 
-    hass.bus.async_listen("state_changed", _changed)
-    return fired
+        @callback
+        def _changed(event: Event[EventStateChangedData]) -> None:
+            old, new = event.data["old_state"], event.data["new_state"]
+            if new is None or new.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+                return
+            if old is None or old.state == STATE_UNAVAILABLE:
+                return  # restored as the entity is added, not fired
+            self.events.append(dict(new.attributes))
+
+        async_track_state_change_event(
+            hass, entity_id_of(hass, entry, "event", "call"), _changed
+        )
+
+    @property
+    def types(self) -> list[str]:
+        return [event["event_type"] for event in self.events]
 
 
 def ended(events: list[Event[Any]]) -> list[dict[str, Any]]:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID, Platform
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.event import (
-    EventStateChangedData,
-    async_track_state_change_event,
-)
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -26,13 +21,13 @@ from simulator import SCENARIOS
 from .helpers import (
     DEST,
     TALKED,
+    EventLog,
     RunningSimulator,
     call_status,
     dial,
     dial_scenario,
     dial_waiting,
     entity_id_of,
-    record_events,
     run,
     state_of,
     tick,
@@ -75,25 +70,6 @@ async def test_service_device(
     assert device == snapshot
 
 
-class EventLog:
-    """The call event entity's events, in order."""
-
-    def __init__(self, hass: HomeAssistant, entity_id: str) -> None:
-        self.events: list[dict[str, Any]] = []
-
-        @callback
-        def _changed(event: Event[EventStateChangedData]) -> None:
-            new = event.data["new_state"]
-            if new is not None and new.state not in ("unknown", "unavailable"):
-                self.events.append(dict(new.attributes))
-
-        async_track_state_change_event(hass, entity_id, _changed)
-
-    @property
-    def types(self) -> list[str]:
-        return [e["event_type"] for e in self.events]
-
-
 @pytest.mark.parametrize(
     ("scenario", "types", "last_status"),
     [
@@ -129,7 +105,7 @@ async def test_events_from_status_sequences(
     types: list[str],
     last_status: str,
 ) -> None:
-    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    log = EventLog(hass, init_integration)
     ha_sim.server.default_scenario = scenario
     await dial(hass)
     await run(hass, freezer, 45)
@@ -152,7 +128,7 @@ async def test_ended_duration_is_seconds_talked(
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
 ) -> None:
-    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    log = EventLog(hass, init_integration)
     await dial(hass)  # answered (29) at 8 s, destination ends at 39 s
     await run(hass, freezer, 45)
     assert log.events[-1]["duration"] == TALKED
@@ -164,7 +140,7 @@ async def test_ring_timeout_event_is_no_answer(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    log = EventLog(hass, init_integration)
     ha_sim.server.default_scenario = "ringing_forever"
     await dial_waiting(hass, freezer, ring_timeout=5)
     assert log.types == ["started", "no_answer"]
@@ -177,7 +153,7 @@ async def test_user_hang_up_before_answer_is_canceled(
     freezer: FrozenDateTimeFactory,
     init_integration: MockConfigEntry,
 ) -> None:
-    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    log = EventLog(hass, init_integration)
     await dial(hass)
     await tick(hass, freezer)
     button = entity_id_of(hass, init_integration, "button", "hang_up")
@@ -192,7 +168,7 @@ async def test_user_hang_up_before_answer_is_canceled(
 async def test_replaced_call_ends_then_next_starts(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    log = EventLog(hass, entity_id_of(hass, init_integration, "event", "call"))
+    log = EventLog(hass, init_integration)
     await dial(hass)
     await dial(hass, destination="0687654321")
     assert log.types == ["started", "canceled", "started"]
@@ -256,7 +232,7 @@ async def test_source_ends_before_answer_is_canceled(
     init_integration: MockConfigEntry,
 ) -> None:
     ha_sim.server.default_scenario = "source_gives_up"  # 31 before an answer
-    events = record_events(hass, entity_id_of(hass, init_integration, "event", "call"))
+    events = EventLog(hass, init_integration)
     await dial(hass)
     await run(hass, freezer, 7)
-    assert events == ["started", "canceled"]
+    assert events.types == ["started", "canceled"]

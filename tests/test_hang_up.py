@@ -13,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .helpers import (
+    EventLog,
     RunningSimulator,
     active,
     answer_105,
@@ -21,11 +22,9 @@ from .helpers import (
     call_status,
     dial,
     dial_scenario,
-    entity_id_of,
     fails,
     hang_up,
     hang_up_offset,
-    record_events,
     request_times,
     restart,
     run,
@@ -86,7 +85,7 @@ async def test_ring_timeout_hangs_up_once_retrying_a_failed_hang_up(
     """The dial's ring timeout hangs up at 5 s; a hang-up that fails is sent
     again until one is answered, and the call ends as not answered."""
     ha_sim.server.default_scenario = "ringing_forever"
-    events = record_events(hass, entity_id_of(hass, init_integration, "event", "call"))
+    events = EventLog(hass, init_integration)
     await dial(hass, ring_timeout=5)
     if fault is not None:
         ha_sim.sim.add_fault(fault, 2, command="hangUp")
@@ -96,7 +95,7 @@ async def test_ring_timeout_hangs_up_once_retrying_a_failed_hang_up(
     assert sent == hang_ups
     assert ha_sim.server.active_call() is None
     assert call_status(hass, init_integration) == "hung_up"
-    assert events == ["started", "no_answer"]
+    assert events.types == ["started", "no_answer"]
 
 
 async def test_wait_bound_with_failed_hang_up_keeps_following(

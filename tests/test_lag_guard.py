@@ -22,6 +22,7 @@ from .helpers import (
     DEST,
     TALKED,
     B,
+    EventLog,
     RunningSimulator,
     active,
     call_status,
@@ -30,7 +31,6 @@ from .helpers import (
     entity_id_of,
     fails,
     hang_up,
-    record_events,
     restart,
     run,
     since,
@@ -72,7 +72,7 @@ async def test_stale_status_after_connect_is_not_the_outcome(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    events = record_events(hass, entity_id_of(hass, init_integration, "event", "call"))
+    events = EventLog(hass, init_integration)
     await dial(hass)
     await hang_up(hass)
     ha_sim.server.behaviour.stale_status_seconds = 2
@@ -88,7 +88,7 @@ async def test_stale_status_after_connect_is_not_the_outcome(
     assert call_status(hass, init_integration) == "source_alerting"
     await run(hass, freezer, 3)
     assert call_status(hass, init_integration) == "destination_alerting"
-    assert events == ["started", "canceled", "started"]
+    assert events.types == ["started", "canceled", "started"]
 
 
 async def test_stale_final_after_a_new_dial_is_not_the_new_calls_end(

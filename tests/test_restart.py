@@ -21,6 +21,7 @@ from .helpers import (
     DEST,
     B,
     C,
+    EventLog,
     RunningSimulator,
     active,
     advance,
@@ -40,7 +41,6 @@ from .helpers import (
     left_session,
     on,
     ran,
-    record_events,
     restart,
     run,
     set_up_automations,
@@ -62,11 +62,11 @@ async def test_restart_mid_call_resumes_it(
     hass_storage: dict[str, Any],
 ) -> None:
     event_id = entity_id_of(hass, init_integration, "event", "call")
-    events = record_events(hass, event_id)
+    events = EventLog(hass, init_integration)
     await dial(hass)
     await run(hass, freezer, 10)
     assert call_status(hass, init_integration) == "connected"
-    assert events == ["started", "answered"]
+    assert events.types == ["started", "answered"]
     start = ha_sim.server.count()
     await restart(hass, init_integration)
     assert init_integration.state is ConfigEntryState.LOADED
@@ -80,7 +80,7 @@ async def test_restart_mid_call_resumes_it(
     await run(hass, freezer, 30)
     assert call_status(hass, init_integration) == "destination_ended"
     # started/answered were not fired again; the end was, with the whole talk.
-    assert events == ["started", "answered", "ended"]
+    assert events.types == ["started", "answered", "ended"]
     # 29 at 8 s, 30 at 39 s; resumed, polled every 3 s, the end shows at once.
     assert state_of(hass, event_id).attributes["duration"] == 31.0
     key = f"{DOMAIN}.{init_integration.entry_id}"
