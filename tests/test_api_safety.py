@@ -85,11 +85,11 @@ async def answered_late(
     http: ClientSession,
     command: str,
     *,
-    place_timeout: float,
-    request_timeout: float,
+    place_timeout: float = 5,
+    request_timeout: float = 5,
 ) -> tuple[ConnectCallClient, Session | None]:
-    """A client with these time-outs and a session ready for ``command``, whose
-    next ``command`` the server answers 0.5 s late."""
+    """A client with these time-outs (5 s unless given) and a session ready
+    for ``command``, whose next ``command`` the server answers 0.5 s late."""
     client = ConnectCallClient(
         http,
         USERNAME,
@@ -260,9 +260,7 @@ async def test_http_500_for_a_stale_guid(
 async def test_place_timeout_bounds_placing_requests(
     simulator: RunningSimulator, http: ClientSession, command: str
 ) -> None:
-    client, session = await answered_late(
-        simulator, http, command, place_timeout=0.2, request_timeout=5
-    )
+    client, session = await answered_late(simulator, http, command, place_timeout=0.2)
     calls_before = len(simulator.server.calls)
     with pytest.raises(ConnectCallConnectionError) as err:
         await place(client, command, session)
@@ -280,9 +278,7 @@ async def test_place_timeout_bounds_placing_requests(
 async def test_request_timeout_does_not_bound_placing_requests(
     simulator: RunningSimulator, http: ClientSession, command: str
 ) -> None:
-    client, session = await answered_late(
-        simulator, http, command, place_timeout=5, request_timeout=0.2
-    )
+    client, session = await answered_late(simulator, http, command, request_timeout=0.2)
     session = await place(client, command, session) or session
     assert faults(simulator, command) == ["late"]
     # ...but it does bound the others.
