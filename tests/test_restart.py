@@ -5,6 +5,8 @@ ended the safe way once no call needs it."""
 from __future__ import annotations
 
 import asyncio
+import time
+from types import SimpleNamespace
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -15,6 +17,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.connectcall import session as session_module
 from custom_components.connectcall.const import DOMAIN
 
 from .helpers import (
@@ -39,6 +42,7 @@ from .helpers import (
     fails,
     hang_up,
     left_session,
+    milestone_automations,
     on,
     ran,
     restart,
@@ -48,6 +52,7 @@ from .helpers import (
     state_of,
     stop_home_assistant,
     tick,
+    totals,
     until_done,
 )
 
@@ -777,3 +782,42 @@ async def test_an_unreadable_stored_call_never_stops_the_setup(
     assert mock_config_entry.state is ConfigEntryState.LOADED
     # Left out once: nothing unreadable is kept for the next start.
     assert "placing" not in hass_storage[key]["data"]
+
+
+async def test_a_final_code_is_judged_once_at_the_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A restart 3.5 s after a dial whose call ended at once (24 at 1 s; a
+    lagging server showed the call before's 4 until the stop). The start's check reads the final code at the
+    lag guard's last instant, so the call is followed; the tracker takes
+    it at that same instant, not a moment later (when it would be over
+    with its end never told). Its end is told once, at its first poll."""
+    runs = await milestone_automations(hass)
+    await dial(hass)
+    await hang_up(hass)
+    # A lagging server: the call before's 4 for 2 s after the next connect.
+    ha_sim.server.behaviour.stale_status_seconds = 2
+    await dial_scenario(hass, ha_sim, "wrong_source", destination=B)
+    await stop_home_assistant(hass, init_integration)
+    await advance(hass, freezer, 3.5)
+    real = time.time
+    # The check's clock: 1 s behind, as if the setup took that long after it.
+    monkeypatch.setattr(
+        session_module, "time", SimpleNamespace(time=lambda: real() - 1)
+    )
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    monkeypatch.undo()
+    await run(hass, freezer, 5)
+    assert [len(ran(runs, name)) for name in ("started", "answered", "ended")] == [
+        2,
+        0,
+        2,
+    ]
+    assert ran(runs, "ended")[1]["outcome"] == "failed"
+    assert totals(hass, init_integration)[0] == 2
+    assert ha_sim.server.active_call() is None

@@ -28,7 +28,7 @@ from .contacts import contact_name
 from .ending import CallEnding
 from .errors import background_error, poll_error, setup_errors
 from .issues import async_call_may_ring
-from .line import FollowedCall, Line, wall_time
+from .line import FollowedCall, Line
 from .placing import CallPlacer
 from .runner import PlanRunner
 from .schedule import PollSchedule
@@ -104,7 +104,9 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     def _resume(self, resumed: Resumed) -> None:
         """Follow the call the last run left; what it told is not told again."""
-        record, at = resumed.call, wall_time()
+        # The instant the keeper judged the status at: one reading of a
+        # final code (the lag guard) for both.
+        record, at = resumed.call, resumed.at
         if record is not None:
             tracker = restore_tracker(record)
             if "contact" not in record:

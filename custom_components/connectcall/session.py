@@ -66,6 +66,9 @@ class Resumed:
     # The call's snapshot (see CallTracker.snapshot); None after a crash
     # of a version that stored the GUID alone.
     call: dict[str, Any] | None
+    # Unix time the status was judged at: the tracker takes it at the same
+    # instant, so both read a final code alike (the lag guard).
+    at: float
 
 
 def _readable(record: Any) -> dict[str, Any] | None:
@@ -78,9 +81,9 @@ def _readable(record: Any) -> dict[str, Any] | None:
     return None
 
 
-def _final_trusted(call: dict[str, Any] | None) -> bool:
-    """A final code now is the stored call's own (see CallTracker)."""
-    return call is None or restore_tracker(call).final_trusted(time.time())
+def _final_trusted(call: dict[str, Any] | None, at: float) -> bool:
+    """A final code at ``at`` is the stored call's own (see CallTracker)."""
+    return call is None or restore_tracker(call).final_trusted(at)
 
 
 class Placement(Enum):
@@ -292,6 +295,7 @@ class LeftSession:
             return None
         session = Session(guid)
         status: CallStatus | None = None
+        at = time.time()  # when the status was asked for
         try:
             status = await self._client.get_status(session)
         except ConnectCallCommandError as err:
@@ -307,17 +311,19 @@ class LeftSession:
         else:
             # 105 (unchanged) tells nothing: the call may go on. Nor does a
             # final code the server may still show of the call before.
-            active = status is None or not status.is_final or not _final_trusted(record)
+            active = (
+                status is None or not status.is_final or not _final_trusted(record, at)
+            )
         if active:
             LOGGER.info("Following the call left in progress by the last run")
             self._record.opened(guid, record)
-            return Resumed(status, record)
+            return Resumed(status, record, at)
         # Over (a final status of its own), or its session gone: the stored
         # call's end is still to be told.
         # A call being placed stays unsure: its final code cannot be told
         # from the one before's (which may have ended unpolled), so it is
         # neither counted nor told.
-        self.ended_while_away = Resumed(status, record)
+        self.ended_while_away = Resumed(status, record, at)
         LOGGER.info("Ending the login session left open by the last run")
         await self._client.close(session, hang_up=status is None)
         await self._record.clear()
