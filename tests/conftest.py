@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.connectcall.api import ConnectCallClient
 from custom_components.connectcall.const import DOMAIN
 from simulator import ConnectCallServer, Simulator, create_app
 
@@ -66,6 +67,12 @@ async def simulator(clock: FakeClock) -> AsyncIterator[RunningSimulator]:
 async def http() -> AsyncIterator[ClientSession]:
     async with ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+def client(simulator: RunningSimulator, http: ClientSession) -> ConnectCallClient:
+    """The API client of the simulator's account."""
+    return ConnectCallClient(http, USERNAME, PASSWORD, simulator.url)
 
 
 # The integration's tests: Home Assistant against the simulator, the

@@ -6,7 +6,7 @@ No test module imports another: what two modules need lives here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -299,19 +299,37 @@ async def dial_scenario(
     return await dial(hass, **data)
 
 
-async def dial_waiting(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int = 200, **data: Any
-) -> dict[str, Any]:
-    """Dial with wait=true while the clock runs, until the action returns."""
+async def while_time_runs[T](
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    coro: Coroutine[Any, Any, T],
+    seconds: int = 200,
+) -> T:
+    """Await an action that waits for its call (``wait``) while the clock
+    runs in 1 s ticks, each with its polls answered."""
     # Not a tracked task: block_till_done must not wait for it.
-    task = asyncio.create_task(dial(hass, wait=True, **data))
+    task = asyncio.create_task(coro)
     await drain(hass)
     for _ in range(seconds):
         await tick(hass, freezer)
         if task.done():
             break
-    assert task.done(), "dial with wait did not return"
+    assert task.done(), "the action did not return"
     return task.result()
+
+
+async def dial_waiting(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: int = 200, **data: Any
+) -> dict[str, Any]:
+    """Dial with wait=true while the clock runs, until the action returns."""
+    return await while_time_runs(hass, freezer, dial(hass, wait=True, **data), seconds)
+
+
+async def call_contact_waiting(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, **data: Any
+) -> dict[str, Any]:
+    """call_contact with wait=true while the clock runs, until it returns."""
+    return await while_time_runs(hass, freezer, call_contact(hass, wait=True, **data))
 
 
 async def call_contact(hass: HomeAssistant, **data: Any) -> dict[str, Any]:

@@ -36,11 +36,6 @@ async def status_of(client: ConnectCallClient, session: Session) -> CallStatus:
     return status
 
 
-@pytest.fixture
-def client(simulator: RunningSimulator, http: ClientSession) -> ConnectCallClient:
-    return ConnectCallClient(http, USERNAME, PASSWORD, simulator.url)
-
-
 async def test_whole_session(
     client: ConnectCallClient, simulator: RunningSimulator, clock: FakeClock
 ) -> None:
@@ -89,7 +84,7 @@ async def test_answered_flag(client: ConnectCallClient, clock: FakeClock) -> Non
     "password",
     [PASSWORD, "a&login=evil", "x=y", "#frag", "100%", "a+b c", "ünï©ødé", "a\nb"],
 )
-async def test_hostile_password_reaches_server_intact(
+async def test_a_password_with_url_characters_reaches_the_server_intact(
     simulator: RunningSimulator, http: ClientSession, password: str
 ) -> None:
     simulator.server.accounts = {USERNAME: password}
@@ -265,7 +260,7 @@ async def test_tolerant_of_xml_bytes(
         ("huge", ConnectCallResponseError),
     ],
 )
-async def test_faults(
+async def test_each_kind_of_bad_answer_raises_its_own_error(
     simulator: RunningSimulator,
     http: ClientSession,
     fault: str,

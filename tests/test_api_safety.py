@@ -34,11 +34,6 @@ MODE = CallMode.SOURCE_FIRST
 REFUSED_URL = "http://127.0.0.1:9/api/"  # discard port: nothing listens
 
 
-@pytest.fixture
-def client(simulator: RunningSimulator, http: ClientSession) -> ConnectCallClient:
-    return ConnectCallClient(http, USERNAME, PASSWORD, simulator.url)
-
-
 def faults(sim: RunningSimulator, command: str) -> list[str | None]:
     """The fault each ``command`` request the server saw got (None: none)."""
     return [r.fault for r in sim.server.requests if r.command == command]

@@ -42,7 +42,7 @@ RINGING: Timeline = [(0, 27), (3, 28), (4, 26)]
 TALKING: Timeline = [*RINGING, (8, 29), (9, 9)]
 
 # README "Entities": code -> state.
-CONTRACT_STATES = {
+README_STATES = {
     4: "hung_up",
     5: "account_state",
     7: "ended_insufficient_funds",
@@ -62,7 +62,7 @@ CONTRACT_STATES = {
     32: "source_insufficient_funds",
     33: "destination_insufficient_funds",
 }
-CONTRACT_FINAL = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
+README_FINAL = frozenset({4, 7, 10, 11, 12, 16, 24, 25, 30, 31, 32, 33})
 # README "Entities": a final code before any answer -> the event type.
 UNANSWERED_OUTCOME = {
     4: "canceled",
@@ -117,11 +117,11 @@ def at(seconds: float) -> datetime:
     return datetime.fromtimestamp(T0 + seconds, UTC)
 
 
-def test_contract_tables_match_the_code() -> None:
-    """The tables below are the contract's; the code's constants agree."""
-    assert STATUS_STATES == CONTRACT_STATES
-    assert FINAL_STATUS_CODES == CONTRACT_FINAL
-    assert set(UNANSWERED_OUTCOME) == CONTRACT_FINAL
+def test_readme_tables_match_the_code() -> None:
+    """The README's tables (written out above) and the code's constants agree."""
+    assert STATUS_STATES == README_STATES
+    assert FINAL_STATUS_CODES == README_FINAL
+    assert set(UNANSWERED_OUTCOME) == README_FINAL
 
 
 # Outcomes (README "Entities").
@@ -157,7 +157,7 @@ def test_answered_then_final_is_answered_with_duration(
     assert state.duration == duration
     assert not state.active
     assert state.code == timeline[-1][1]
-    assert state.status == CONTRACT_STATES[timeline[-1][1]]
+    assert state.status == README_STATES[timeline[-1][1]]
 
 
 @pytest.mark.parametrize(
@@ -178,7 +178,7 @@ def test_final_before_an_answer(code: int, outcome: str, before: Timeline) -> No
     assert state.duration is None
     assert state.answered_at is None
     assert state.ended_at == at(6)
-    assert (state.code, state.status) == (code, CONTRACT_STATES[code])
+    assert (state.code, state.status) == (code, README_STATES[code])
     assert state.message == STATUS_TEXT[code]
 
 
@@ -193,7 +193,7 @@ def test_account_state_then_final_is_failed(final: int) -> None:
     feed(call, [(3, final)])
     assert call.over
     assert call.outcome == "failed"
-    assert call.state.status == CONTRACT_STATES[final]
+    assert call.state.status == README_STATES[final]
 
 
 def test_answered_at_first_29_or_9() -> None:
@@ -288,7 +288,7 @@ def test_hang_up_then_server_final_counts_as_server_final() -> None:
 # The lag guard (CONTRIBUTING.md: a reused session).
 
 
-@pytest.mark.parametrize("code", sorted(CONTRACT_FINAL))
+@pytest.mark.parametrize("code", sorted(README_FINAL))
 @pytest.mark.parametrize("seconds", [0.0, 1.0, 2.99])
 def test_lag_guard_ignores_an_early_final_code(code: int, seconds: float) -> None:
     call = make(reused=True, ring_timeout=30)
@@ -548,7 +548,7 @@ def test_idle_is_only_the_no_call_default() -> None:
     assert not CallState().active
 
 
-@pytest.mark.parametrize(("code", "status"), sorted(CONTRACT_STATES.items()))
+@pytest.mark.parametrize(("code", "status"), sorted(README_STATES.items()))
 def test_state_of_each_code(code: int, status: str) -> None:
     call = make()
     assert call.on_status(code, STATUS_TEXT[code], T0 + 5)
@@ -558,8 +558,8 @@ def test_state_of_each_code(code: int, status: str) -> None:
         code,
         STATUS_TEXT[code],
     )
-    assert call.over is (code in CONTRACT_FINAL)
-    assert state.active is (code not in CONTRACT_FINAL)
+    assert call.over is (code in README_FINAL)
+    assert state.active is (code not in README_FINAL)
     assert state.status != "idle"
 
 

@@ -34,6 +34,7 @@ from .helpers import (
     add_contact,
     add_second_account,
     call_contact,
+    call_contact_waiting,
     calls_placed,
     commands,
     drain,
@@ -41,23 +42,8 @@ from .helpers import (
     run,
     second_account,
     set_aliases,
-    tick,
     totals,
 )
-
-
-async def call_waiting(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, **data: Any
-) -> dict[str, Any]:
-    """call_contact with wait=true while the clock runs, until it returns."""
-    task = asyncio.create_task(call_contact(hass, wait=True, **data))
-    await drain(hass)
-    for _ in range(200):
-        await tick(hass, freezer)
-        if task.done():
-            break
-    assert task.done(), "call_contact with wait did not return"
-    return task.result()
 
 
 def placed(sim: RunningSimulator) -> list[tuple[str, str, int]]:
@@ -151,7 +137,7 @@ async def test_call_by_name_rings_that_contact(
 async def test_wait_answers_with_the_contacts_name(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
-    response = await call_waiting(hass, freezer, contact="MUM")
+    response = await call_contact_waiting(hass, freezer, contact="MUM")
     assert response["outcome"] == "answered"
     assert response["answered_by"] == "Mum"
     assert placed(ha_sim) == [("0201234567", MUM, 1)]
@@ -162,7 +148,7 @@ async def test_busy_contact(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     ha_sim.server.scenarios[MUM] = "busy"
-    response = await call_waiting(hass, freezer, contact="mum", ring_timeout=20)
+    response = await call_contact_waiting(hass, freezer, contact="mum", ring_timeout=20)
     assert response["outcome"] == "busy"
     assert response["answered_by"] is None
     assert len(placed(ha_sim)) == 1
@@ -173,7 +159,7 @@ async def test_ring_timeout_applies(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     ha_sim.server.scenarios[MUM] = "ringing_forever"
-    response = await call_waiting(hass, freezer, contact="Mum", ring_timeout=10)
+    response = await call_contact_waiting(hass, freezer, contact="Mum", ring_timeout=10)
     assert response["outcome"] == "no_answer"
     hang_up = next(r for r in ha_sim.server.requests if r.command == "hangUp")
     assert 10 <= hang_up.at - ha_sim.server.calls[0].started < 12
@@ -235,7 +221,8 @@ async def test_a_name_in_two_accounts_is_ambiguous(
     contacts: MockConfigEntry,
 ) -> None:
     """Names are unique per account; across accounts call_contact says
-    ambiguous (the contract), sends nothing, and a config_entry_id decides it."""
+    ambiguous (README, `connectcall.call_contact`), sends nothing, and a
+    config_entry_id decides it."""
     other = await add_second_account(hass, ha_sim, contacts)
     await add_contact(hass, other, name="mum", number="0644445555")
     start = ha_sim.server.count()
@@ -398,12 +385,10 @@ async def test_disabled_accounts_contact_makes_the_name_ambiguous(
     init_integration: MockConfigEntry,
     bob: MockConfigEntry,
 ) -> None:
-    """Pinned (decided: a disabled account's contact is found, so that calling
-    it says "not loaded" rather than "no such contact"): a contact of a *disabled*
-    account still takes part in the search (``async_entries`` includes
-    disabled entries), so the loaded account's "Mum" cannot be called by
-    name alone any more (before the fix it could). Per the contract ("every
-    entry's contacts are searched") this is ambiguous; nothing is sent."""
+    """A contact of a *disabled* account still takes part in the search, so
+    that calling it says "not loaded" rather than "no such contact". So the
+    loaded account's "Mum" is ambiguous by name alone ("every account's
+    contacts are searched"); nothing is sent."""
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await add_contact(hass, bob, name="Mum", number=ZOE)
     await hass.config_entries.async_set_disabled_by(

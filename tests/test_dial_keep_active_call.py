@@ -127,7 +127,7 @@ async def test_without_a_call_in_progress_it_dials(
 async def test_the_default_still_hangs_up_the_active_call(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
-    """The contract's default is unchanged: a dial replaces the call."""
+    """By default a dial replaces the call in progress (README, `connectcall.dial`)."""
     await dial(hass)
     await tick(hass, freezer)
     response = await dial(hass, destination=OTHER, keep_active_call=False)
@@ -228,7 +228,7 @@ async def test_keep_dial_goes_through_after_a_hang_up_of_a_waiting_list(
         await run(hass, freezer, 8)
         assert call_status(hass, init_integration) == "busy"
         await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-        # The list is cancelled (contract: hang_up cancels a running list) and
+        # The list is cancelled (hang_up cancels a running list) and
         # no call exists: a doorbell press now must ring.
         response = await dial(hass, destination=OTHER, keep_active_call=True)
         assert response["skipped"] is False

@@ -39,8 +39,8 @@ from .helpers import (
     totals,
 )
 
-# Within the contract's 3 s lag guard: a server lagging longer can still make
-# a new call look ended (README, Known limitations).
+# Within the 3 s lag guard (CONTRIBUTING.md, call safety): a server lagging
+# longer can still make a new call look ended (README, Known limitations).
 LAG = 2.5
 
 

@@ -45,6 +45,7 @@ from .helpers import (
     set_aliases,
     tick,
     use,
+    while_time_runs,
 )
 
 
@@ -74,14 +75,7 @@ async def call_waiting(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, contact: str
 ) -> llm.ToolResult:
     """The call tool (it waits for the outcome) while the clock runs."""
-    task = asyncio.create_task(use(hass, CALL, contact=contact))
-    await drain(hass)
-    for _ in range(60):
-        if task.done():
-            break
-        await tick(hass, freezer)
-    assert task.done(), "the call tool did not return"
-    return task.result()
+    return await while_time_runs(hass, freezer, use(hass, CALL, contact=contact), 60)
 
 
 def has_digit(result: llm.ToolResult) -> bool:
@@ -347,7 +341,7 @@ async def test_call_tool_twice_at_once_never_rings_two(
     init_integration: MockConfigEntry,
 ) -> None:
     """Two agents (or a retrying model) call two contacts concurrently: the
-    second dial hangs up the first (the contract's rule), never two calls up
+    second dial hangs up the first (a dial replaces the call), never two calls up
     at the server; both tools return an outcome and no digit."""
     entry = init_integration
     await add_contact(hass, entry, name="Mum", number=MUM)

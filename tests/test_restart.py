@@ -792,10 +792,11 @@ async def test_a_final_code_is_judged_once_at_the_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A restart 3.5 s after a dial whose call ended at once (24 at 1 s; a
-    lagging server showed the call before's 4 until the stop). The start's check reads the final code at the
-    lag guard's last instant, so the call is followed; the tracker takes
-    it at that same instant, not a moment later (when it would be over
-    with its end never told). Its end is told once, at its first poll."""
+    lagging server showed the call before's 4 until the stop). The start's
+    check reads the final code at the lag guard's last instant, so the call
+    is followed; the tracker takes it at that same instant, not a moment
+    later (when it would be over with its end never told). Its end is told
+    once, at its first poll."""
     runs = await milestone_automations(hass)
     await dial(hass)
     await hang_up(hass)
