@@ -610,10 +610,10 @@ async def test_a_call_answered_and_ended_while_stopped_is_no_missed_call(
     init_integration: MockConfigEntry,
 ) -> None:
     """Stopped while it rang; answered at 8 s, talked, ended at 39 s (code 30,
-    the server's end of every answered call). ``found_over`` reads 30 without
-    a recorded answer as "canceled" ("hung up before it was answered"): the
-    README's own missed-call automation tells the user Mum did not answer,
-    and last_call_outcome says so too, for a call she talked 30 s in."""
+    the server's end of every answered call). Found over at the start, it is
+    no missed call: without a recorded answer, 30 tells nothing of how it
+    went (``outcome_found``), so the README's missed-call automation stays
+    quiet and last_call_outcome is not "missed" for a call she talked in."""
     runs = await set_up_automations(
         hass,
         {
