@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers.update_coordinator import UpdateFailed
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -27,10 +31,12 @@ from custom_components.connectcall.errors import (
     action_errors,
     background_error,
     flow_error,
+    input_errors,
     poll_error,
     setup_errors,
 )
 from custom_components.connectcall.line import LineClosedError
+from custom_components.connectcall.plans import InvalidPlanError
 from custom_components.connectcall.session import CallMayBePlacedError
 
 ERRORS: list[tuple[ConnectCallError, str, str]] = [
@@ -122,3 +128,20 @@ def test_a_failed_poll_is_the_entities_update_error() -> None:
     failed = poll_error(cause)
     assert failed.translation_key == "update_failed"
     assert failed.__cause__ is cause
+
+
+def test_refused_input_is_the_action_s_translated_validation_error() -> None:
+    """The plans refuse input with their own error; the action shows it as
+    Home Assistant's validation error, in the user's language."""
+    with pytest.raises(ServiceValidationError) as raised, input_errors():
+        raise InvalidPlanError(
+            "invalid_range", field="ring_timeout", min="5", max="300"
+        )
+    assert raised.value.translation_domain == DOMAIN
+    assert raised.value.translation_key == "invalid_range"
+    assert raised.value.translation_placeholders == {
+        "field": "ring_timeout",
+        "min": "5",
+        "max": "300",
+    }
+    assert raised.value.__cause__ is None

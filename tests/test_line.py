@@ -14,7 +14,7 @@ import pytest
 from custom_components.connectcall.api import ConnectCallClient, ConnectCallError
 from custom_components.connectcall.cadence import Cadence
 from custom_components.connectcall.call import CallTracker, Milestones
-from custom_components.connectcall.codes import CallMode
+from custom_components.connectcall.codes import CODE_UNKNOWN, CallMode
 from custom_components.connectcall.line import FollowedCall, Line, wall_time
 from custom_components.connectcall.session import SessionKeeper
 
@@ -132,3 +132,66 @@ async def test_a_failed_hang_up_changes_nothing(
     await line.hang_up_locked(call, "canceled")
     accepted = (call.tracker.hung_up_by_us, simulator.server.active_call() is None)
     assert (refused, accepted) == ((False, False), (True, True))
+
+
+def commands(sim: RunningSimulator, start: int) -> list[str]:
+    return [request.command for request in sim.server.requests[start:]]
+
+
+async def test_ending_the_current_call_hangs_it_up_and_ends_it_once(
+    line: Line, publisher: Publisher, simulator: RunningSimulator
+) -> None:
+    """Before a new call or a logout: one hangUp, the call over here too."""
+    await line.keeper.place(DEST, SOURCE, CallMode.SOURCE_FIRST, {"call_id": 1})
+    call = follow_new(line)
+    start = simulator.server.count()
+    await line.end_current_locked()
+    assert commands(simulator, start) == ["hangUp"]
+    assert simulator.server.active_call() is None
+    assert call.tracker.over
+    assert call.tracker.hung_up_by_us
+    assert publisher.published == [call]
+
+
+async def test_a_call_the_server_ended_is_left_as_it_is(
+    line: Line, publisher: Publisher, simulator: RunningSimulator
+) -> None:
+    await line.keeper.place(DEST, SOURCE, CallMode.SOURCE_FIRST, {"call_id": 1})
+    call = follow_new(line)
+    call.tracker.on_status(10, "Busy", wall_time() + 5)
+    start = simulator.server.count()
+    await line.end_current_locked()
+    assert commands(simulator, start) == []
+    assert not call.tracker.hung_up_by_us
+    assert publisher.published == []
+
+
+@pytest.mark.parametrize(
+    ("failing", "closed"),
+    [
+        # Error pages for the GUID while a login is answered: a dead GUID.
+        (("hangUp", "getStatus"), True),
+        # Error pages for every request: an overloaded server.
+        (("hangUp", "getStatus", "login"), False),
+    ],
+)
+async def test_a_given_up_call_whose_hang_up_fails_closes_a_dead_session_only(
+    line: Line,
+    simulator: RunningSimulator,
+    failing: tuple[str, ...],
+    closed: bool,
+) -> None:
+    """A call given up on (the API kept failing) blocks no later dial when
+    its session is dead: the session is closed the safe way and the next dial
+    logs in. An overloaded server raises: the call may still be up."""
+    await line.keeper.place(DEST, SOURCE, CallMode.SOURCE_FIRST, {"call_id": 1})
+    call = follow_new(line)
+    line.end_locally(call, CODE_UNKNOWN)  # given up
+    for command in failing:
+        simulator.sim.add_fault("http_500", 10, command=command)
+    if closed:
+        await line.end_current_locked()
+    else:
+        with pytest.raises(ConnectCallError):
+            await line.end_current_locked()
+    assert line.keeper.is_open is not closed

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.exceptions import ServiceValidationError
 import pytest
 
 from custom_components.connectcall.codes import CallMode
 from custom_components.connectcall.const import DEFAULT_LIST_RING, WAIT_SLACK
-from custom_components.connectcall.plans import DialPlan, build_plan, checked_flag
+from custom_components.connectcall.plans import (
+    DialPlan,
+    InvalidPlanError,
+    build_plan,
+    checked_flag,
+)
 
 OPTIONS = {"source": "0201234567"}
 
@@ -68,13 +72,13 @@ def _fields(plan: DialPlan) -> dict[str, Any]:
     ],
 )
 def test_bad_input_is_the_field_s_own_error(data: dict[str, Any], key: str) -> None:
-    with pytest.raises(ServiceValidationError) as raised:
+    with pytest.raises(InvalidPlanError) as raised:
         build_plan(data, OPTIONS)
-    assert raised.value.translation_key == key
+    assert raised.value.key == key
 
 
 def test_a_flag_is_a_boolean_or_an_error() -> None:
     assert checked_flag({}, "keep_active_call") is False
     assert checked_flag({"keep_active_call": True}, "keep_active_call") is True
-    with pytest.raises(ServiceValidationError):
+    with pytest.raises(InvalidPlanError):
         checked_flag({"keep_active_call": 1}, "keep_active_call")

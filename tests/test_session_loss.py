@@ -344,7 +344,7 @@ async def test_live_call_given_up_in_an_overload_is_not_forgotten(
 ) -> None:
     """A is talking; the server answers HTTP 500 to everything for 5+ min (an
     overload, not a dead GUID): A is given up. The next dial's hangUp and
-    getStatus get 500, so _end_call_locked closes the session "the safe way"
+    getStatus get 500, so Line.end_current_locked closes the session "the safe way"
     (hangUp 500, end 500: nothing acted on) and forgets A's GUID. The server
     recovers as the login arrives: B rings while A talks on, lost."""
     await dial_scenario(hass, ha_sim, "answered_long")

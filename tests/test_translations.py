@@ -53,7 +53,8 @@ def _code_keys(name: str) -> set[str]:
                 name == "translation_key"
                 and isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in ("invalid_input", "translated", "checked_number")
+                and node.func.id
+                in ("invalid_input", "translated", "checked_number", "InvalidPlanError")
                 and node.args
                 and isinstance(key := node.args[-1], ast.Constant)
                 and isinstance(key.value, str)

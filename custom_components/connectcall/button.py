@@ -21,7 +21,7 @@ from .const import SUBENTRY_CONTACT
 from .contacts import Contact
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
 from .entity import ConnectCallEntity, contact_identifier
-from .errors import action_errors
+from .errors import action_errors, input_errors
 from .plans import contact_plan
 from .runner import DialResult
 
@@ -42,7 +42,8 @@ async def _call_contact(
     """Dial the contact as it is now (an edit applies at once)."""
     assert subentry_id is not None
     entry = coordinator.config_entry
-    plan, _ = contact_plan(Contact(entry, entry.subentries[subentry_id]), {})
+    with input_errors():
+        plan, _ = contact_plan(Contact(entry, entry.subentries[subentry_id]), {})
     with action_errors(coordinator.hass, entry):
         await coordinator.plans.async_run(plan, DialResult(), wait=False)
 

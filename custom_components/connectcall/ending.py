@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from .api import PLACE_TIMEOUT
-from .codes import CODE_HUNG_UP, OUTCOME_CANCELED
+from .codes import OUTCOME_CANCELED
 from .const import LOGGER, SHUTDOWN_TIMEOUT
 from .line import FollowedCall, Line
 from .runner import PlanRunner
@@ -50,10 +50,7 @@ class CallEnding:
         line = self._line
         await self._plans.async_supersede()
         async with line.lock:
-            call = line.current
-            if call is not None and not call.tracker.server_final:
-                await line.end_call_locked(call)
-                line.end_locally(call, CODE_HUNG_UP)
+            await line.end_current_locked()
             await line.keeper.close(hang_up=False)
 
     async def async_shutdown(self) -> None:

@@ -3,7 +3,7 @@
 Like ``peblar``'s exception handlers: the client (and the session keeper)
 raise their own exceptions; only this module turns them into translated
 Home Assistant errors, for actions, setup, polls and the flows. The actions'
-input errors are made here too (a number the client's rules refuse is one).
+input errors (``plans.InvalidPlanError``) become translated ones here too.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from .api import (
     ConnectCallCommandError,
     ConnectCallError,
     ConnectCallResponseError,
-    InvalidNumberError,
-    normalize_number,
 )
 from .const import DOMAIN, LOGGER
 from .line import LineClosedError
+from .plans import InvalidPlanError
 from .session import CallMayBePlacedError
 
 # The first match wins: the table goes from the most to the least specific.
@@ -126,12 +125,10 @@ def invalid_input(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def checked_number(value: object, key: str) -> str:
-    """A normalised phone number, or the field's own input error.
-
-    One message per field (``key``): a field's name is no word in Dutch.
-    """
-    if isinstance(value, str):
-        with contextlib.suppress(InvalidNumberError):
-            return normalize_number(value)
-    raise invalid_input(key)
+@contextlib.contextmanager
+def input_errors() -> Iterator[None]:
+    """An action's refused input as its translated error; nothing was sent."""
+    try:
+        yield
+    except InvalidPlanError as err:
+        raise invalid_input(err.key, **err.placeholders) from None

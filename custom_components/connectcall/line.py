@@ -17,8 +17,8 @@ from homeassistant.util import dt as dt_util
 from .api import ConnectCallError
 from .cadence import Cadence
 from .call import CallTracker, Milestones
-from .codes import FINAL_STATUS_CODES, OUTCOME_CANCELED
-from .session import SessionKeeper, SessionLostError
+from .codes import CODE_HUNG_UP, OUTCOME_CANCELED
+from .session import SessionKeeper
 
 
 def wall_time() -> float:
@@ -136,14 +136,20 @@ class Line:
         await self.keeper.hang_up(final_trusted=call.tracker.final_trusted(wall_time()))
         call.tracker.hung_up(outcome)
 
-    async def end_call_locked(self, call: FollowedCall) -> None:
-        """Hang up before a new call or a logout (lock held).
+    async def end_current_locked(self) -> None:
+        """Hang up and end the followed call before a new call or a logout.
+
+        The lock is held. A call the server ended is only ended here; the
+        end is published.
 
         A call given up on (the API kept failing) must not block every later
         dial: if its hang-up fails too and the GUID is dead (error pages while
         the server answers without it), the session is closed the safe way
         and the next dial logs in. An overloaded or unreachable server raises.
         """
+        call = self.current
+        if call is None or call.tracker.server_final:
+            return
         try:
             await self.hang_up_locked(call, OUTCOME_CANCELED)
         except ConnectCallError:
@@ -153,30 +159,4 @@ class Line:
                 or not await self.keeper.close()
             ):
                 raise
-
-    async def unconfirmed_end_still_up(self) -> bool:
-        """Whether a call over by our own knowledge only is still up.
-
-        Given up after failing polls, or ended by a hang-up the server never
-        confirmed: the server is asked once. Unsure is "up": a dial that
-        keeps the active call never cuts one.
-        """
-        async with self.lock:
-            call = self.current
-            if (
-                call is None
-                or not call.tracker.over
-                or call.tracker.server_final
-                or not self.keeper.is_open
-            ):
-                return False
-            try:
-                status = await self.keeper.get_status()
-            except SessionLostError:
-                return False
-            except ConnectCallError:
-                return True
-            if status is None or status.code not in FINAL_STATUS_CODES:
-                return True
-            call.tracker.confirmed_over()
-            return False
+        self.end_locally(call, CODE_HUNG_UP)

@@ -18,13 +18,13 @@ from homeassistant.core import HomeAssistant
 
 from .api import ConnectCallError
 from .call import CallState, CallTracker, Milestones
-from .codes import CODE_HUNG_UP, OUTCOME_ANSWERED, OUTCOME_NO_ANSWER
+from .codes import FINAL_STATUS_CODES, OUTCOME_ANSWERED, OUTCOME_NO_ANSWER
 from .const import DOMAIN, LOGGER
 from .contacts import contact_name
 from .line import FollowedCall, Line, LineClosedError, wall_time
 from .plans import DialPlan
 from .schedule import PollSchedule
-from .session import Placement
+from .session import Placement, SessionLostError
 
 
 class CallPlacer:
@@ -83,8 +83,32 @@ class CallPlacer:
         return self._entry.async_create_background_task(self._hass, coro, name)
 
     async def async_unconfirmed_end_still_up(self) -> bool:
-        """See ``Line.unconfirmed_end_still_up``."""
-        return await self._line.unconfirmed_end_still_up()
+        """Whether a call over by our own knowledge only is still up.
+
+        Given up after failing polls, or ended by a hang-up the server never
+        confirmed: the server is asked once. Unsure is "up": a dial that
+        keeps the active call never cuts one.
+        """
+        line = self._line
+        async with line.lock:
+            call = line.current
+            if (
+                call is None
+                or not call.tracker.over
+                or call.tracker.server_final
+                or not line.keeper.is_open
+            ):
+                return False
+            try:
+                status = await line.keeper.get_status()
+            except SessionLostError:
+                return False
+            except ConnectCallError:
+                return True
+            if status is None or status.code not in FINAL_STATUS_CODES:
+                return True
+            call.tracker.confirmed_over()
+            return False
 
     async def async_place(self, plan: DialPlan, destination: str) -> FollowedCall:
         """Place a call (hanging up a previous one first), poll it once."""
@@ -117,9 +141,7 @@ class CallPlacer:
             # What the server last said of the call before (the hang-up
             # below changes our view of it, not the server's).
             previous = None if old is None else old.tracker.code
-            if old is not None and not old.tracker.server_final:
-                await line.end_call_locked(old)
-                line.end_locally(old, CODE_HUNG_UP)
+            await line.end_current_locked()
             # Until the server answers, the call is as unsure as one whose
             # connect got no answer: kept for a crash while the request is out.
             record = (

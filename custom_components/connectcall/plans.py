@@ -12,6 +12,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any, Final
 
+from .api import InvalidNumberError, normalize_number
 from .codes import CallMode
 from .const import (
     ATTR_DESTINATION,
@@ -28,10 +29,35 @@ from .const import (
     DEFAULT_WAIT_RING,
     WAIT_SLACK,
 )
-from .errors import checked_number, invalid_input
 
 if TYPE_CHECKING:
     from .contacts import Contact
+
+
+class InvalidPlanError(Exception):
+    """An action's input is refused (``exceptions.<key>``); nothing was sent.
+
+    The actions make it Home Assistant's translated error (``errors.py``).
+    """
+
+    def __init__(self, key: str, **placeholders: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.placeholders = placeholders
+
+
+def checked_number(value: object, key: str) -> str:
+    """A normalised phone number, or the field's own input error.
+
+    One message per field (``key``): a field's name is no word in Dutch.
+    """
+    if isinstance(value, str):
+        try:
+            return normalize_number(value)
+        except InvalidNumberError:
+            pass
+    raise InvalidPlanError(key)
+
 
 MAX_DESTINATIONS = 10
 # The actions' numeric limits: the one table the handlers check against
@@ -101,7 +127,9 @@ def _limited[T: (int, float)](
         or not isinstance(value, int | float if kind is float else int)
         or not (math.isfinite(value) and low <= value <= high)
     ):
-        raise invalid_input("invalid_range", field=field, min=str(low), max=str(high))
+        raise InvalidPlanError(
+            "invalid_range", field=field, min=str(low), max=str(high)
+        )
     return kind(value)
 
 
@@ -115,7 +143,7 @@ def build_plan(
     raw = data[ATTR_DESTINATION]
     raw_list = raw if isinstance(raw, list) else [raw]
     if not 1 <= len(raw_list) <= MAX_DESTINATIONS:
-        raise invalid_input("invalid_destinations", max=str(MAX_DESTINATIONS))
+        raise InvalidPlanError("invalid_destinations", max=str(MAX_DESTINATIONS))
     destinations = tuple(checked_number(value, "invalid_number") for value in raw_list)
 
     source = checked_number(
@@ -124,10 +152,10 @@ def build_plan(
 
     mode_value = data.get(CONF_MODE, options.get(CONF_MODE, DEFAULT_MODE))
     if mode_value not in tuple(CallMode):
-        raise invalid_input("invalid_mode")
+        raise InvalidPlanError("invalid_mode")
     wait = data.get(ATTR_WAIT, False)
     if not isinstance(wait, bool):
-        raise invalid_input("invalid_wait")
+        raise InvalidPlanError("invalid_wait")
     ring_timeout = _limited(data, CONF_RING_TIMEOUT, float)
     max_duration = _limited(data, ATTR_MAX_DURATION, float)
     retry_delay = _limited(data, ATTR_RETRY_DELAY, float)
@@ -154,5 +182,5 @@ def checked_flag(data: dict[str, Any], field: str) -> bool:
     """A boolean field (default false), or its translated error."""
     value = data.get(field, False)
     if not isinstance(value, bool):
-        raise invalid_input("invalid_flag", field=field)
+        raise InvalidPlanError("invalid_flag", field=field)
     return value

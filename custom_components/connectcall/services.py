@@ -40,7 +40,7 @@ from .const import (
 )
 from .contacts import Contact, comparable, contacts_of, find_contacts
 from .coordinator import ConnectCallConfigEntry, ConnectCallCoordinator
-from .errors import action_errors, invalid_input
+from .errors import action_errors, input_errors, invalid_input
 from .plans import DialPlan, build_plan, checked_flag, contact_plan
 from .runner import DialResult
 
@@ -126,9 +126,10 @@ def _contact(call: ServiceCall) -> Contact:
 async def _async_dial(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
     data = dict(call.data)
-    plan, wait = build_plan(data, coordinator.config_entry.options)
-    keep_active_call = checked_flag(data, ATTR_KEEP_ACTIVE_CALL)
-    respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
+    with input_errors():
+        plan, wait = build_plan(data, coordinator.config_entry.options)
+        keep_active_call = checked_flag(data, ATTR_KEEP_ACTIVE_CALL)
+        respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
     return await _async_run(
         call,
         coordinator,
@@ -188,9 +189,10 @@ async def _reason(hass: HomeAssistant, err: HomeAssistantError) -> str:
 async def _async_call_contact(call: ServiceCall) -> ServiceResponse:
     contact = _contact(call)
     data = dict(call.data)
-    plan, wait = contact_plan(contact, data)
-    keep_active_call = checked_flag(data, ATTR_KEEP_ACTIVE_CALL)
-    respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
+    with input_errors():
+        plan, wait = contact_plan(contact, data)
+        keep_active_call = checked_flag(data, ATTR_KEEP_ACTIVE_CALL)
+        respond_on_error = checked_flag(data, ATTR_RESPOND_ON_ERROR)
     try:
         # The translated "not loaded" error of an account that is not.
         entry: ConnectCallConfigEntry = service.async_get_config_entry(
