@@ -468,23 +468,20 @@ def test_poll_failed_counts_per_call() -> None:
 
 
 @pytest.mark.parametrize(
-    ("timeline", "hung_up", "code", "outcome", "expected", "status"),
+    ("timeline", "hung_up", "code", "expected", "status"),
     [
         pytest.param(
-            RINGING, None, 3, None, "failed", "status_unknown", id="gave-up-ringing"
+            RINGING, None, 3, "failed", "status_unknown", id="gave-up-ringing"
         ),
         pytest.param(
-            RINGING, None, 3, "no_answer", "no_answer", "status_unknown", id="given"
+            RINGING, "no_answer", 4, "no_answer", "hung_up", id="ring-timeout"
+        ),
+        pytest.param(RINGING, "canceled", 4, "canceled", "hung_up", id="hung-up"),
+        pytest.param(
+            TALKING, None, 3, "answered", "status_unknown", id="gave-up-talking"
         ),
         pytest.param(
-            RINGING, "no_answer", 4, None, "no_answer", "hung_up", id="ring-timeout"
-        ),
-        pytest.param(RINGING, "canceled", 4, None, "canceled", "hung_up", id="hung-up"),
-        pytest.param(
-            TALKING, None, 3, None, "answered", "status_unknown", id="gave-up-talking"
-        ),
-        pytest.param(
-            TALKING, "answered", 4, None, "answered", "hung_up", id="hung-up-talking"
+            TALKING, "answered", 4, "answered", "hung_up", id="hung-up-talking"
         ),
     ],
 )
@@ -492,7 +489,6 @@ def test_end_locally(
     timeline: Timeline,
     hung_up: str | None,
     code: int,
-    outcome: str | None,
     expected: str,
     status: str,
 ) -> None:
@@ -500,7 +496,7 @@ def test_end_locally(
     feed(call, timeline)
     if hung_up is not None:
         call.hung_up(hung_up)
-    call.end_locally(code, T0 + 20, outcome)
+    call.end_locally(code, T0 + 20)
     state = call.state
     assert call.over
     assert not call.server_final
@@ -514,12 +510,11 @@ def test_end_locally(
     assert call.state == state
 
 
-@pytest.mark.parametrize("outcome", [None, "failed", "no_answer"])
-def test_end_locally_on_an_over_call_changes_nothing(outcome: str | None) -> None:
+def test_end_locally_on_an_over_call_changes_nothing() -> None:
     call = make()
     feed(call, [*RINGING, (6, 10)])
     before = call.state
-    call.end_locally(3, T0 + 10, outcome)
+    call.end_locally(3, T0 + 10)
     call.end_locally(4, T0 + 11)
     assert call.state == before
     assert call.outcome == "busy"

@@ -195,3 +195,16 @@ async def test_a_given_up_call_whose_hang_up_fails_closes_a_dead_session_only(
         with pytest.raises(ConnectCallError):
             await line.end_current_locked()
     assert line.keeper.is_open is not closed
+
+
+async def test_a_waiting_dial_wakes_once_its_call_is_answered_or_over(
+    line: Line, publisher: Publisher
+) -> None:
+    call = follow_new(line)
+    call.tracker.on_status(27, "Source alerting", wall_time())
+    line.publish(call)
+    assert not call.outcome_known.is_set()  # ringing: no outcome yet
+    call.tracker.on_status(29, "Destination connected", wall_time())
+    line.publish(call)
+    assert call.outcome_known.is_set()
+    assert publisher.published == [call, call]

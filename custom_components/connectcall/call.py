@@ -195,12 +195,12 @@ class CallTracker:
         """The server says no call is up: one over by our knowledge is over."""
         self.server_final = True
 
-    def end_locally(self, code: int, now: float, outcome: str | None = None) -> None:
+    def end_locally(self, code: int, now: float) -> None:
         """Over by our own knowledge (session gone, API failing, followed too long)."""
         if self.over:
             return
         self.code, self.message = code, STATUS_TEXT[code]
-        self._end(now, outcome)
+        self._end(now)
 
     # What follows.
 
@@ -287,9 +287,9 @@ class CallTracker:
             "hung_up": self._hang_up_outcome,
         }
 
-    def _end(self, now: float, outcome: str | None = None) -> None:
+    def _end(self, now: float) -> None:
         self.ended = now
-        self.outcome = outcome or self._outcome()
+        self.outcome = self._outcome()
 
     def _outcome(self) -> str:
         if self.answered is not None:

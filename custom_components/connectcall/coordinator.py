@@ -108,10 +108,13 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
         # final code (the lag guard) for both.
         record, at = resumed.call, resumed.at
         if record is not None:
-            tracker = restore_tracker(record)
             if "contact" not in record:
                 # Recorded by a version that named the contact at the end.
-                tracker.contact = contact_name(self.config_entry, tracker.destination)
+                destination = record.get("destination")
+                record = record | {
+                    "contact": contact_name(self.config_entry, destination)
+                }
+            tracker = restore_tracker(record)
         else:
             tracker = CallTracker(
                 call_id=1, destination=None, dialled=at, reused_session=False
@@ -150,10 +153,7 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
     def publish(self, call: FollowedCall) -> None:
         """Tell the call's milestones and hand its state to the entities."""
         self.tell(call)
-        state = call.tracker.state
-        if state.answered_at is not None or state.ended_at is not None:
-            call.outcome_known.set()
-        self.async_set_updated_data(state)
+        self.async_set_updated_data(call.tracker.state)
 
     def _poll_failed(self, err: ConnectCallError) -> None:
         self.async_set_update_error(poll_error(err))

@@ -115,8 +115,13 @@ class Line:
         self._publisher.tell(call)
 
     def publish(self, call: FollowedCall) -> None:
-        """Show ``call``'s state and tell what it reached."""
+        """Show ``call``'s state and tell what it reached.
+
+        A dial waiting for the call's outcome wakes once it is answered or over.
+        """
         self._publisher.publish(call)
+        if call.tracker.answered is not None or call.tracker.over:
+            call.outcome_known.set()
 
     def stop(self) -> None:
         """From now on nothing is sent for the followed call."""
