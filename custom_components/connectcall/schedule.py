@@ -8,6 +8,10 @@ fast or slow as ``cadence.py`` says, until a final state. The call's bounds
 (ring timeout, ``max_duration``) have a timer of their own, so slow polling
 never delays their hang-up. Outside calls nothing is requested; between
 polls nothing is pending.
+
+Two clocks: ``at`` is Unix time, the tracker's (its times survive a
+restart); ``now`` and a call's ``polled`` and ``changed`` are the event
+loop's, the timers'.
 """
 
 from __future__ import annotations
@@ -74,10 +78,10 @@ class PollSchedule:
         self._line.follow(call)
         if resumed:
             call.polled = self._line.keeper.last_status_sent
-            self.schedule(call)
+            self.arm(call)
         return call
 
-    def schedule(self, call: FollowedCall) -> None:
+    def arm(self, call: FollowedCall) -> None:
         """Arm the call's next poll (its cadence, the floor) and its bound."""
         call.cancel_timers()
         if not self._line.is_current(call):
@@ -172,7 +176,7 @@ class PollSchedule:
                     line.end_locally(call, CODE_UNKNOWN)
                 return
             if await self._poll_once(call, spaced=True):
-                self.schedule(call)
+                self.arm(call)
         finally:
             call.ticking = False
 
@@ -185,7 +189,7 @@ class PollSchedule:
         # The action changed the call: polled fast for a while.
         call.changed = self._hass.loop.time()
         if await self._poll_once(call, spaced=False):
-            self.schedule(call)
+            self.arm(call)
 
     async def _poll_once(self, call: FollowedCall, *, spaced: bool) -> bool:
         """One poll; False if none was sent (not current, or too soon).
@@ -197,14 +201,14 @@ class PollSchedule:
         async with line.lock:
             if not line.is_current(call):
                 return False
-            at = self._hass.loop.time()
+            now = self._hass.loop.time()
             sent = line.keeper.last_status_sent
-            if spaced and sent is not None and at < sent + FLOOR:
+            if spaced and sent is not None and now < sent + FLOOR:
                 # Another getStatus went out meanwhile: the cadence from it.
                 call.polled = sent
-                self.schedule(call)
+                self.arm(call)
                 return False
-            call.polled = at
+            call.polled = now
             before = tracker.code
             try:
                 status = await line.keeper.get_status()
@@ -224,7 +228,7 @@ class PollSchedule:
                     tracker.on_status(status.code, status.message, wall_time())
             call.failures = 0
             if tracker.code != before:
-                call.changed = at
+                call.changed = now
         if self._api_down:
             self._api_down = False
             LOGGER.info("Connect Call API answers again")

@@ -231,8 +231,9 @@ def _response(
     """
     if not call.return_response:
         return None
-    if plan.contact is not None and result.answered_by is not None:
-        result.answered_by = plan.contact
+    answered_by = result.answered_by
+    if plan.contact is not None and answered_by is not None:
+        answered_by = plan.contact
     attempts: list[JsonValueType] = []
     for index, attempt in enumerate(result.attempts, 1):
         outcome = attempt["outcome"]
@@ -255,7 +256,7 @@ def _response(
         else result.outcome
         if wait or result.skipped
         else None,
-        "answered_by": result.answered_by,
+        "answered_by": answered_by,
         "attempts": attempts,
         "skipped": result.skipped,
         "held_by": held_by,
