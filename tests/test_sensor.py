@@ -1,4 +1,5 @@
-"""A whole call through the sensor, time driven by the freezer."""
+"""The call status sensor (sensor.py): a whole call through it, time driven
+by the freezer. The Calls and Talk time sensors: test_statistics.py."""
 
 from __future__ import annotations
 

@@ -1,21 +1,14 @@
-"""Entities: every state and attribute pinned, events from status sequences."""
+"""The call event entity (event.py): an event per milestone, from each way a
+call can go."""
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
 from .helpers import (
@@ -23,51 +16,12 @@ from .helpers import (
     TALKED,
     EventLog,
     RunningSimulator,
-    call_status,
     dial,
-    dial_scenario,
     dial_waiting,
     entity_id_of,
     run,
-    state_of,
     tick,
 )
-
-
-@pytest.mark.parametrize(
-    "platform",
-    [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT],
-)
-@pytest.mark.usefixtures("ha_sim")
-async def test_entities_snapshot(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    mock_config_entry: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-    platform: Platform,
-) -> None:
-    freezer.move_to("2026-11-26 12:00:00+00:00")
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.connectcall.PLATFORMS", [platform]):
-        await hass.config_entries.async_setup(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
-
-
-async def test_service_device(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    device_registry: dr.DeviceRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, init_integration.entry_id), init_integration.entry_id
-    )
-    assert device is not None
-    assert device.entry_type is dr.DeviceEntryType.SERVICE
-    assert device.name == init_integration.title
-    assert device == snapshot
 
 
 @pytest.mark.parametrize(
@@ -173,46 +127,6 @@ async def test_replaced_call_ends_then_next_starts(
     await dial(hass, destination="0687654321")
     assert log.types == ["started", "canceled", "started"]
     assert log.events[-1]["destination"] == "0687654321"
-
-
-async def test_binary_sensor_follows_call(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    active = entity_id_of(hass, init_integration, "binary_sensor", "call_active")
-    assert state_of(hass, active).state == "off"
-    await dial_scenario(hass, ha_sim, "busy")
-    assert state_of(hass, active).state == "on"
-    for _ in range(4):
-        await tick(hass, freezer)
-        assert state_of(hass, active).state == "on"
-    await tick(hass, freezer)
-    assert state_of(hass, active).state == "off"
-
-
-async def test_button_available_during_outage_and_hangs_up(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    button = entity_id_of(hass, init_integration, "button", "hang_up")
-    await hass.services.async_call(
-        "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
-    )
-    assert ha_sim.server.count() == 1  # no call: nothing sent
-    await dial(hass)
-    ha_sim.sim.add_fault("http_500")
-    await tick(hass, freezer)
-    assert call_status(hass, init_integration) == "unavailable"
-    assert state_of(hass, button).state != "unavailable"
-    await hass.services.async_call(
-        "button", "press", {ATTR_ENTITY_ID: button}, blocking=True
-    )
-    assert ha_sim.server.active_call() is None
-    assert call_status(hass, init_integration) == "hung_up"
 
 
 async def test_destination_not_recorded(
