@@ -19,7 +19,6 @@ from custom_components.connectcall.const import DOMAIN
 from simulator import SCENARIOS
 
 from .helpers import (
-    DEST,
     RunningSimulator,
     advance,
     answer_105,
@@ -43,6 +42,20 @@ async def run_for(
         await tick(hass, freezer, 0.5)
 
 
+async def polls_of(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    seconds: float,
+    scenario: str = "answered",
+) -> list[float]:
+    """Dial, the server playing ``scenario``; ``seconds`` on, in half-second
+    ticks: when each getStatus went out (seconds after the dial)."""
+    await dial_scenario(hass, ha_sim, scenario)
+    await run_for(hass, freezer, seconds)
+    return request_times(ha_sim)
+
+
 def halves(start: float, stop: float) -> list[float]:
     """start, start + 0.5, ... up to stop."""
     return [start + n / 2 for n in range(round((stop - start) * 2) + 1)]
@@ -54,9 +67,10 @@ async def test_spacing_after_each_kind_of_status(
 ) -> None:
     """The "answered" scenario: 27, 28 at 3 s, 26 at 4 s, 29 at 8 s, 9 at 9 s,
     30 at 39 s. Every 0.5 s until 2 s after 9 showed, then every 3 s."""
-    await dial(hass)
-    await run_for(hass, freezer, 45)
-    assert request_times(ha_sim) == [*halves(0, 11), *range(14, 42, 3)]
+    assert await polls_of(hass, freezer, ha_sim, 45) == [
+        *halves(0, 11),
+        *range(14, 42, 3),
+    ]
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -64,9 +78,8 @@ async def test_a_users_hang_up_is_confirmed_at_once(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """Between two slow polls, a hang-up is confirmed by a poll at once."""
-    await dial_scenario(hass, ha_sim, "answered_long")
-    await run_for(hass, freezer, 15)
-    assert request_times(ha_sim)[-2:] == [11, 14]
+    polls = await polls_of(hass, freezer, ha_sim, 15, "answered_long")
+    assert polls[-2:] == [11, 14]
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
     assert request_times(ha_sim, "hangUp") == [15]
     assert request_times(ha_sim)[-1] == 15
@@ -74,20 +87,32 @@ async def test_a_users_hang_up_is_confirmed_at_once(
     assert request_times(ha_sim)[-1] == 15  # over: nothing more
 
 
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        # Every 2 s while it rings; 9 shows at 10 s: fast until 18 s, then
+        # every 10 s until the end (39 s) shows.
+        (4, [*range(0, 20, 2), 28, 38]),
+        # Every 1.5 s while it rings; 9 shows at 9 s: fast until 15 s, then
+        # every 9 s until the end shows.
+        (3, [*(n * 1.5 for n in range(11)), 24, 33, 42]),
+    ],
+)
 async def test_the_option_scales_the_cadence(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
+    interval: int,
+    expected: list[float],
 ) -> None:
-    """At 4 s: every 2 s while it rings and 8 s after a change, then 10 s."""
+    """The poll interval option: half of it while a call rings and for twice
+    it after a change, then three times it (at most 10 s)."""
     hass.config_entries.async_update_entry(
-        init_integration, options=dict(init_integration.options) | {"poll_interval": 4}
+        init_integration,
+        options=dict(init_integration.options) | {"poll_interval": interval},
     )
-    await dial(hass)
-    await run_for(hass, freezer, 45)
-    # 29 shows at 8 s, 9 at 10 s: fast until 18 s, then every 10 s.
-    assert request_times(ha_sim) == [*range(0, 20, 2), 28, 38]
+    assert await polls_of(hass, freezer, ha_sim, 45) == expected
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -100,9 +125,7 @@ async def test_a_typical_call_costs_no_more_than_a_fixed_poll(
     """Rings 12 s, talks 60 s: fewer polls than one a second, none after."""
     steps = ((0, 27), (3, 28), (4, 26), (12, 29), (13, 9), (73, 30))
     monkeypatch.setitem(SCENARIOS, "typical", steps)
-    await dial_scenario(hass, ha_sim, "typical")
-    await run_for(hass, freezer, 90)
-    polls = request_times(ha_sim)
+    polls = await polls_of(hass, freezer, ha_sim, 90, "typical")
     fixed = 1 + 73  # every second from the dial until the end shows
     assert len(polls) <= fixed
     # Ringing to 12 s; 9 shows at 13 s, fast until 15 s; every 3 s to 75 s.
@@ -115,9 +138,7 @@ async def test_a_call_never_answered_costs_at_most_twice_a_fixed_poll(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
     """The "no_answer" scenario: rings until the server's 11 at 34 s."""
-    await dial_scenario(hass, ha_sim, "no_answer")
-    await run_for(hass, freezer, 45)
-    polls = request_times(ha_sim)
+    polls = await polls_of(hass, freezer, ha_sim, 45, "no_answer")
     assert polls == halves(0, 34)
     assert len(polls) <= 2 * (1 + 34)
 
@@ -403,22 +424,3 @@ async def test_following_ends_on_time_while_a_poll_hangs(
     sim.faults.clear()
     for _ in range(40):
         await advance(hass, freezer, 0.5)
-
-
-async def test_poll_interval_option(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    ha_sim: RunningSimulator,
-    init_integration: MockConfigEntry,
-) -> None:
-    """At 3 s: every 1.5 s while it rings and 6 s after a change, then every 9 s."""
-    hass.config_entries.async_update_entry(
-        init_integration, options=dict(init_integration.options) | {"poll_interval": 3}
-    )
-    await hass.services.async_call(
-        "connectcall", "dial", {"destination": DEST}, blocking=True
-    )
-    await run(hass, freezer, 45)
-    # 1.5 s apart on 1 s ticks: every other second. 9 shows at 10 s; fast
-    # until 6 s after it, then 9 s apart until the end (39 s) shows.
-    assert request_times(ha_sim) == [0, 2, 4, 6, 8, 10, 12, 14, 16, 25, 34, 43]
