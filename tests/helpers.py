@@ -411,6 +411,13 @@ def never_two_at_once(sim: RunningSimulator) -> list[int]:
 # A server worse than the simulator.
 
 
+def answer_late(sim: RunningSimulator, command: str, seconds: float) -> None:
+    """The server acts on the next ``command`` at once and answers it
+    ``seconds`` later."""
+    sim.sim.delay = seconds
+    sim.sim.add_fault("late", command=command)
+
+
 def answer_next(sim: RunningSimulator, command: str, *codes: int) -> None:
     """The next requests of ``command`` get these codes instead of the
     server's own answer (the server does not act on them)."""

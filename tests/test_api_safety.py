@@ -27,7 +27,7 @@ from custom_components.connectcall.api import (
 )
 from custom_components.connectcall.codes import CallMode
 
-from .helpers import PASSWORD, USERNAME, RunningSimulator, serve
+from .helpers import PASSWORD, USERNAME, RunningSimulator, answer_late, serve
 
 SRC, DST = "0201234567", "0612345678"
 MODE = CallMode.SOURCE_FIRST
@@ -94,8 +94,7 @@ async def answered_late(
         request_timeout=request_timeout,
     )
     session = await session_for(client, command, simulator)
-    simulator.sim.delay = 0.5
-    simulator.sim.add_fault("late", command=command)
+    answer_late(simulator, command, 0.5)
     return client, session
 
 

@@ -28,6 +28,7 @@ from .helpers import (
     RunningSimulator,
     add_contact,
     advance,
+    answer_late,
     call_contact,
     call_status,
     commands,
@@ -153,8 +154,7 @@ async def test_a_placement_in_flight_counts_as_a_call(
 ) -> None:
     await dial(hass)
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
-    ha_sim.sim.delay = 2
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 2)
     placing = asyncio.ensure_future(dial(hass, destination=OTHER))
     await advance(hass, freezer, 0.5)
     assert commands(ha_sim)[-1] == "connect"  # the server acted; no answer yet
@@ -383,8 +383,7 @@ async def test_same_dial_for_a_placement_whose_caller_stopped_waiting(
     await dial(hass, **bell)  # an earlier call, so _placed is not None
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
     await drain(hass)
-    ha_sim.sim.delay = 2
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 2)
     run = asyncio.ensure_future(dial(hass, wait=True, keep_active_call=True, **bell))
     await advance(hass, freezer, 0.5)
     assert commands(ha_sim)[-1] == "connect"

@@ -22,6 +22,7 @@ from .helpers import (
     RunningSimulator,
     active,
     advance,
+    answer_late,
     assert_quiet,
     call_status,
     calls_placed,
@@ -134,8 +135,7 @@ async def test_slow_login_is_followed(
     init_integration: MockConfigEntry,
 ) -> None:
     """A login answered after 12 s (once the phone rings) is waited for."""
-    ha_sim.sim.delay = 12
-    ha_sim.sim.add_fault("late", command="login")
+    answer_late(ha_sim, "login", 12)
     response = await until_done(hass, freezer, dial(hass), step=1)
     assert since(ha_sim, 1)[:2] == ["login", "getStatus"]
     assert calls_placed(ha_sim) == ["0612345678"]
@@ -150,8 +150,7 @@ async def test_slow_login_is_followed(
 async def test_login_without_answer_in_30_s_is_uncertain(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
 ) -> None:
-    ha_sim.sim.delay = 40
-    ha_sim.sim.add_fault("late", command="login")
+    answer_late(ha_sim, "login", 40)
 
     async def failing_dial() -> str | None:
         with pytest.raises(HomeAssistantError) as err:
@@ -225,8 +224,7 @@ async def test_dial_during_a_late_login_hangs_up_the_call_it_placed(
 ) -> None:
     """A second dial while the first one's login is in flight: it waits,
     hangs up the call the login placed, then connects. Two calls, one up."""
-    ha_sim.sim.delay = 2
-    ha_sim.sim.add_fault("late", command="login")
+    answer_late(ha_sim, "login", 2)
     first = asyncio.ensure_future(dial(hass))
     await advance(hass, freezer, 0.5)
     second = asyncio.ensure_future(dial(hass, destination=B))
@@ -251,8 +249,7 @@ async def test_action_during_a_late_login_reaches_the_placed_call(
     ha_sim: RunningSimulator,
     action: str,
 ) -> None:
-    ha_sim.sim.delay = 3
-    ha_sim.sim.add_fault("late", command="login")
+    answer_late(ha_sim, "login", 3)
     dialling = asyncio.ensure_future(dial(hass))
     await advance(hass, freezer, 0.5)
     acting = asyncio.ensure_future(
@@ -275,8 +272,7 @@ async def test_new_dial_waits_for_an_in_flight_connect(
     the second one hangs up the call the first placed before its own."""
     await dial(hass)
     await hang_up(hass)
-    ha_sim.sim.delay = 2
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 2)
     first = asyncio.ensure_future(dial(hass, destination=B))
     await advance(hass, freezer, 0.5)
     first.cancel()
@@ -298,8 +294,7 @@ async def test_ring_timeout_hang_up_queued_behind_a_dial_spares_the_new_call(
     session, which now holds B: the new call is killed at once."""
     await dial_scenario(hass, ha_sim, "ringing_forever", ring_timeout=5)
     await run(hass, freezer, 4)
-    ha_sim.sim.delay = 1.5
-    ha_sim.sim.add_fault("late", command="hangUp")
+    answer_late(ha_sim, "hangUp", 1.5)
     second = asyncio.ensure_future(dial(hass, destination=B))
     await advance(hass, freezer, 0.5)
     assert commands(ha_sim)[-1] == "hangUp"  # in flight, answered at 5.5 s
@@ -322,8 +317,7 @@ async def test_list_cancelled_mid_connect_follows_the_placed_call(
     cancelled; the call it placed is recorded, and then hung up."""
     ha_sim.server.scenarios = {"0612345678": "busy"}
     await dial(hass, destination=["0612345678", B])
-    ha_sim.sim.delay = 2
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 2)
     await run(hass, freezer, 4)
     await advance(hass, freezer, 1)  # A is busy: the list connects B
     assert commands(ha_sim)[-1] == "connect"  # in flight: answered in 2 s
@@ -351,8 +345,7 @@ async def test_waiting_list_cancelled_mid_connect_places_no_more(
     ha_sim.server.default_scenario = "ringing_forever"
     waiting = asyncio.ensure_future(dial(hass, destination=[DEST, B, C], wait=True))
     await drain(hass)
-    ha_sim.sim.delay = 2
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 2)
     await run(hass, freezer, 4)
     await advance(hass, freezer, 1)
     assert commands(ha_sim)[-1] == "connect"

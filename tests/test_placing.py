@@ -24,6 +24,7 @@ from .helpers import (
     B,
     RunningSimulator,
     advance,
+    answer_late,
     dial,
     drain,
     placements,
@@ -42,8 +43,7 @@ async def test_a_placement_in_flight_holds_the_line_for_its_dial(
     placer = init_integration.runtime_data.placer
     assert not placer.holds_line
     plan, _ = build_plan({"destination": B}, init_integration.options)
-    ha_sim.sim.delay = 3
-    ha_sim.sim.add_fault("late", command="login")
+    answer_late(ha_sim, "login", 3)
     dialling = asyncio.ensure_future(dial(hass, destination=B))
     await advance(hass, freezer, 0.5)
     assert placer.holds_line
@@ -92,8 +92,7 @@ async def test_a_refused_login_of_an_abandoned_dial_starts_reauth(
     stopped): the placement goes on as a task of its own, the server
     answers 102, and reauth starts though nobody awaits the dial."""
     ha_sim.server.accounts[USERNAME] = "changed"
-    ha_sim.sim.delay = 3
-    ha_sim.sim.add_fault("late", command="login")
+    answer_late(ha_sim, "login", 3)
     dialling = asyncio.ensure_future(dial(hass))
     await advance(hass, freezer, 0.5)
     dialling.cancel()

@@ -28,6 +28,7 @@ from .helpers import (
     RunningSimulator,
     active,
     advance,
+    answer_late,
     answer_next,
     assert_hang_up_ends_it,
     assert_quiet,
@@ -424,8 +425,7 @@ async def test_stop_during_a_late_placement_keeps_the_call(
     if command == "connect":
         await dial(hass)
         await hang_up(hass)
-    ha_sim.sim.delay = 3
-    ha_sim.sim.add_fault("late", command=command)
+    answer_late(ha_sim, command, 3)
     dialling = asyncio.ensure_future(dial(hass, destination=B))
     await advance(hass, freezer, 0.5)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
@@ -450,8 +450,7 @@ async def test_reload_during_a_late_connect_resumes_the_call(
 ) -> None:
     await dial(hass)
     await hang_up(hass)
-    ha_sim.sim.delay = 3
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 3)
     dialling = asyncio.ensure_future(dial(hass, destination=B))
     await advance(hass, freezer, 0.5)
     reloading = asyncio.ensure_future(

@@ -30,6 +30,7 @@ from .helpers import (
     C,
     RunningSimulator,
     advance,
+    answer_late,
     answer_next,
     calls_placed,
     dial,
@@ -101,8 +102,7 @@ async def _answered_late(
     action: Awaitable[Any],
 ) -> asyncio.Future[Any]:
     """``action`` under way, its ``command`` answered 3 s late (in flight)."""
-    sim.sim.delay = 3
-    sim.sim.add_fault("late", command=command)
+    answer_late(sim, command, 3)
     pending = asyncio.ensure_future(action)
     await advance(hass, freezer, 0.5)
     return pending

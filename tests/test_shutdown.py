@@ -32,6 +32,7 @@ from .helpers import (
     DEST,
     RunningSimulator,
     advance,
+    answer_late,
     assert_quiet,
     calls_placed,
     commands,
@@ -187,8 +188,7 @@ async def test_a_call_placed_while_stopping_counts_and_is_told(
     counts it, and its start and end are told once."""
     runs = await milestone_automations(hass)
     ha_sim.server.default_scenario = "busy"  # over 5 s after the dial
-    ha_sim.sim.delay = 3
-    ha_sim.sim.add_fault("late", command="login")
+    answer_late(ha_sim, "login", 3)
     dialling = asyncio.ensure_future(dial(hass))
     await advance(hass, freezer, 0.5)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)

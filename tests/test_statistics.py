@@ -28,6 +28,7 @@ from .helpers import (
     RunningSimulator,
     add_contact,
     advance,
+    answer_late,
     answer_next,
     call_contact,
     call_status,
@@ -399,8 +400,7 @@ async def test_connect_answered_after_the_place_timeout_counts_once(
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await dial(hass)
     await hang_up(hass)
-    ha_sim.sim.delay = 35
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 35)
     await until_done(hass, freezer, dial(hass, destination=B), step=1)
     assert ha_sim.server.count("connect") == 1
     assert calls_placed(ha_sim) == [DEST, B]
@@ -450,8 +450,7 @@ async def test_cancel_during_an_in_flight_connect_counts_the_call(
     await add_contact(hass, init_integration, name="Mum", number=MUM)
     await dial(hass)
     await hang_up(hass)
-    ha_sim.sim.delay = 5
-    ha_sim.sim.add_fault("late", command="connect")
+    answer_late(ha_sim, "connect", 5)
     task = asyncio.create_task(call_contact(hass, contact="Mum", wait=True))
     await advance(hass, freezer, 1)
     task.cancel()
