@@ -344,6 +344,13 @@ async def hang_up(hass: HomeAssistant) -> None:
     await hass.services.async_call(DOMAIN, "hang_up", blocking=True)
 
 
+async def one_call_over(hass: HomeAssistant) -> None:
+    """A call placed and hung up; its session stays open, so the next dial
+    reuses it (and may see that call's last status linger)."""
+    await dial(hass)
+    await hang_up(hass)
+
+
 async def fails(coro: Any) -> str | None:
     """Await an action that must fail; its translation key."""
     with pytest.raises(HomeAssistantError) as err:

@@ -31,6 +31,7 @@ from .helpers import (
     entity_id_of,
     fails,
     hang_up,
+    one_call_over,
     restart,
     run,
     since,
@@ -73,8 +74,7 @@ async def test_stale_status_after_connect_is_not_the_outcome(
     init_integration: MockConfigEntry,
 ) -> None:
     events = EventLog(hass, init_integration)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.server.behaviour.stale_status_seconds = 2
     response = await dial(hass, destination=B)
     # The server still says 4 (the last call's hang-up): not this call's end.
@@ -172,8 +172,7 @@ async def test_restart_in_the_stale_window_right_after_a_dial_keeps_the_call(
     code as B's end: B is not hung up, and is followed, counted and announced once."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     ha_sim.server.behaviour.stale_status_seconds = 2
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     await run(hass, freezer, 5)
     await dial(hass, destination=B)
     await restart(hass, init_integration)

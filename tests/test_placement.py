@@ -33,6 +33,7 @@ from .helpers import (
     fails,
     hang_up,
     hung_up_at_server,
+    one_call_over,
     run,
     since,
     tick,
@@ -64,8 +65,7 @@ async def test_dropped_connect_answer_is_checked_and_followed(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     start = ha_sim.server.count()
     ha_sim.sim.add_fault("drop_after", command="connect")
     response = await dial(hass, destination=B)
@@ -88,8 +88,7 @@ async def test_connect_and_checking_status_both_fail_drop_session(
     """A stale GUID answered with HTTP 500 pages: the session is closed
     (hangUp, end: a call connect may have placed is ended) and forgotten, so
     the next dial logs in instead of failing until a reload."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     old_guid = next(iter(ha_sim.server.sessions))
     ha_sim.server.behaviour.expired_guid_http_500 = True
     ha_sim.server.expire_sessions()
@@ -113,8 +112,7 @@ async def test_uncertain_connect_and_500_status_hang_up_the_placed_call(
 ) -> None:
     """connect acted on, answer dropped; getStatus answers one 500 page: the
     session is closed with hangUp first, so the placed call does not ring on."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     start = ha_sim.server.count()
     ha_sim.sim.add_fault("drop_after", command="connect")
     ha_sim.sim.add_fault("http_500", command="getStatus")
@@ -270,8 +268,7 @@ async def test_new_dial_waits_for_an_in_flight_connect(
 ) -> None:
     """An automation in restart mode: the first dial is cancelled mid-connect,
     the second one hangs up the call the first placed before its own."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     answer_late(ha_sim, "connect", 2)
     first = asyncio.ensure_future(dial(hass, destination=B))
     await advance(hass, freezer, 0.5)

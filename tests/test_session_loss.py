@@ -32,6 +32,7 @@ from .helpers import (
     fails,
     hang_up,
     hung_up_at_server,
+    one_call_over,
     run,
     since,
     tick,
@@ -62,8 +63,7 @@ async def test_connect_refused_by_live_session_no_login(
 ) -> None:
     """104 to connect from a session that getStatus shows alive: a refusal
     (here, a number format the server wants otherwise), not a lost session."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     guid = next(iter(ha_sim.server.sessions))
     ha_sim.server.behaviour.refuse_number = r"\+.*"
     start = ha_sim.server.count()
@@ -104,8 +104,7 @@ async def test_lost_code_to_connect_unconfirmed_is_a_refusal(
 ) -> None:
     """104 to connect, and the confirming getStatus gets no answer: not a
     confirmed loss, so no login; the session is kept."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     answer_next(ha_sim, "connect", 104)
     ha_sim.sim.add_fault("http_500", command="getStatus")
     start = ha_sim.server.count()
@@ -121,8 +120,7 @@ async def test_connect_unsent_keeps_session(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """No connection at all: nothing can have been placed, nothing to check."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     client = init_integration.runtime_data.keeper.client
     endpoint, client._endpoint = client._endpoint, "http://127.0.0.1:9/x"
     with pytest.raises(HomeAssistantError) as err:
@@ -175,8 +173,7 @@ async def test_uncertain_connect_status_answers_a_command_code(
     hass: HomeAssistant, ha_sim: RunningSimulator, init_integration: MockConfigEntry
 ) -> None:
     """The checking getStatus answers 100: the session answers, so it lives."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
     answer_next(ha_sim, "getStatus", 100)
     await dial(hass, destination=B)
@@ -190,8 +187,7 @@ async def test_uncertain_connect_in_a_lost_session_is_not_retried(
 ) -> None:
     """connect unanswered, getStatus says the session is gone: no login in
     the same dial (the connect may have rung); the next dial logs in."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop", command="connect")
     ha_sim.server.expire_sessions()
     start = ha_sim.server.count()
@@ -222,8 +218,7 @@ async def test_uncertain_connect_then_one_lost_code_keeps_the_call(
     in test_one_lost_code_mid_call_is_not_a_loss). One lost code is not a
     confirmed loss: a second getStatus shows the session alive, and the call
     is followed."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     start = ha_sim.server.count()
     ha_sim.sim.add_fault("drop_after", command="connect")
     answer_next(ha_sim, "getStatus", 104)
@@ -250,8 +245,7 @@ async def test_uncertain_connect_then_network_blip_keeps_the_call(
     whose `end` leaves a call up (the page does not say). Nothing reached
     the server, so the GUID is kept and the call followed as placed."""
     ha_sim.server.behaviour.end_hangs_up = False
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     start = ha_sim.server.count()
     ha_sim.sim.add_fault("drop_after", command="connect")
     # Twice each: aiohttp re-sends these GETs once after a drop.
@@ -273,8 +267,7 @@ async def test_500_status_right_after_connect_keeps_following(
     ha_sim: RunningSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("http_500", 2, command="getStatus")
     await dial(hass, destination=B)
     await run(hass, freezer, 4)
@@ -375,8 +368,7 @@ async def test_kept_session_then_500_for_the_guid_unblocks_within_give_up(
     kept and B followed. The server restarts and answers the GUID with 500
     pages: dials fail while B is followed, then (given up after 5 min) the
     next dial closes the session and logs in. Bounded, not stuck."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
     for command in ("getStatus", "hangUp", "end"):
         ha_sim.sim.add_fault("drop", 2, command=command)
@@ -397,8 +389,7 @@ async def test_kept_session_then_104_for_the_guid_logs_in(
 ) -> None:
     """As above, the server then answers the GUID 104: the next dial's
     hangUp (104) plus one getStatus (104) confirm the loss, one login."""
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
     for command in ("getStatus", "hangUp", "end"):
         ha_sim.sim.add_fault("drop", 2, command=command)

@@ -39,6 +39,7 @@ from .helpers import (
     entity_id_of,
     hang_up,
     never_two_at_once,
+    one_call_over,
     reconfigure_contact,
     restart,
     run,
@@ -398,8 +399,7 @@ async def test_connect_answered_after_the_place_timeout_counts_once(
     """A connect acted on at once but answered after 35 s (beyond the 30 s
     wait): no second connect, the call followed, one count, one event."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     answer_late(ha_sim, "connect", 35)
     await until_done(hass, freezer, dial(hass, destination=B), step=1)
     assert ha_sim.server.count("connect") == 1
@@ -448,8 +448,7 @@ async def test_cancel_during_an_in_flight_connect_counts_the_call(
     placement finishes, is counted and followed; the end announced once."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     answer_late(ha_sim, "connect", 5)
     task = asyncio.create_task(call_contact(hass, contact="Mum", wait=True))
     await advance(hass, freezer, 1)
@@ -565,8 +564,7 @@ async def test_connect_the_server_never_saw_is_not_counted(
     may fail, but B is neither counted nor announced: an automation on
     ``connectcall_call_ended`` must not fire for a call that never rang."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop", command="connect")
     # An honest "may have placed the call" error would be fine.
     with contextlib.suppress(HomeAssistantError):
@@ -587,8 +585,7 @@ async def test_dropped_connect_answer_counts_and_announces_once(
     checked by getStatus, followed, counted once, announced once, by name."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
     await add_contact(hass, init_integration, name="Mum", number=MUM)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
     await call_contact(hass, contact="mum")
     assert ha_sim.server.count("connect") == 1
@@ -637,8 +634,7 @@ async def test_unconfirmed_call_superseded_before_its_first_poll_is_counted(
     saw B's own 27). The second dial hangs B up before B's first poll: never two
     calls up, and B, which the server placed, is counted and announced before D."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     up = never_two_at_once(ha_sim)
     ha_sim.sim.add_fault("drop_after", command="connect")
     first = asyncio.create_task(dial(hass, destination=B))
@@ -663,8 +659,7 @@ async def test_restart_before_an_unconfirmed_call_progressed_does_not_count_it(
     getStatus answers 105 ("no changes") and the next poll shows the previous
     call's final 4: not taken as B's end, so B is neither counted nor announced."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop", command="connect")
     with contextlib.suppress(HomeAssistantError):
         await dial(hass, destination=B)
@@ -688,8 +683,7 @@ async def test_unconfirmed_real_call_restarted_before_progress_counts_once(
     A restart: the resumed run sees B ringing, counts it once, announces
     it once; a further restart counts nothing more."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
     answer_next(ha_sim, "getStatus", 4, 4)
     await dial(hass, destination=B)
@@ -716,8 +710,7 @@ async def test_unconfirmed_call_answered_at_once_counts_once(
     """Simultaneous mode (answered at 4 s), connect's answer lost: counted at
     its first own code, answered, announced once with the talk time."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop_after", command="connect")
     await dial(hass, destination=B, mode="simultaneous")
     await run(hass, freezer, 45)
@@ -735,8 +728,7 @@ async def test_unplaced_unconfirmed_call_superseded_is_never_counted(
     """connect lost before the server acted; a new dial at once hangs the
     phantom up: it is neither counted nor announced; the new call is."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop", command="connect")
     await dial(hass, destination=B)
     await dial(hass, destination=D)
@@ -755,8 +747,7 @@ async def test_unplaced_unconfirmed_call_given_up_is_never_counted(
     """connect lost before the server acted, then the API fails 5 min: the
     phantom is given up uncounted, unannounced; a restart adds nothing."""
     events = async_capture_events(hass, EVENT_CALL_ENDED)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop", command="connect")
     await dial(hass, destination=B)
     ha_sim.sim.add_fault("http_500", 400, command="getStatus")

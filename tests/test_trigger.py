@@ -40,8 +40,8 @@ from .helpers import (
     dial,
     dial_waiting,
     entity_id_of,
-    hang_up,
     on,
+    one_call_over,
     ran,
     restart,
     run,
@@ -201,8 +201,7 @@ async def test_a_connect_without_an_answer_starts_once_it_shows_its_own_status(
 ) -> None:
     """The rule the Calls total uses: an unconfirmed connect counts on progress."""
     runs = await set_up_automations(hass, EVERY)
-    await dial(hass)
-    await hang_up(hass)
+    await one_call_over(hass)
     ha_sim.sim.add_fault("drop", command="connect")  # the server places nothing
     with contextlib.suppress(HomeAssistantError):
         await dial(hass, destination=B)
