@@ -60,7 +60,7 @@ class ScriptedPlacer:
         self.placed.append(number)
         return number
 
-    async def async_wait(self, call: str, bound: float) -> str:
+    async def async_wait(self, call: str, seconds: float) -> str:
         return self.outcomes[call].pop(0)
 
     async def async_unconfirmed_end_still_up(self) -> bool:

@@ -191,15 +191,15 @@ class CallPlacer:
             dial_key=plan.key,
         )
 
-    async def async_wait(self, call: FollowedCall, bound: float) -> str:
+    async def async_wait(self, call: FollowedCall, seconds: float) -> str:
         """Wait until the call is answered or over: ``answered`` or its outcome.
 
-        Running out of time hangs up: ``no_answer``. Cancelling the wait
+        Waiting ``seconds`` in vain hangs up: ``no_answer``. Cancelling the wait
         (an automation restarting) leaves the call alone.
         """
         line = self._line
         try:
-            async with asyncio.timeout(bound):
+            async with asyncio.timeout(seconds):
                 await call.outcome_known.wait()
         except TimeoutError:
             async with line.lock:
@@ -213,5 +213,5 @@ class CallPlacer:
             raise LineClosedError("The line stopped while a dial waited")
         if call.tracker.answered is not None:
             return OUTCOME_ANSWERED
-        # Not known: the bound ran out (even if the hang-up's poll failed).
+        # Not known: the wait ran out (even if the hang-up's poll failed).
         return call.tracker.outcome or OUTCOME_NO_ANSWER

@@ -72,8 +72,8 @@ class Placer[CallT](Protocol):
     async def async_place(self, plan: DialPlan, number: str) -> CallT:
         """Place one call (hanging up one before), poll it once."""
 
-    async def async_wait(self, call: CallT, bound: float) -> str:
-        """``answered`` or the call's outcome; hangs up when ``bound`` runs out."""
+    async def async_wait(self, call: CallT, seconds: float) -> str:
+        """``answered`` or the call's outcome; hangs up after ``seconds`` in vain."""
 
     async def async_unconfirmed_end_still_up(self) -> bool:
         """A call over by our knowledge only is still up at the server."""
