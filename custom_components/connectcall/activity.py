@@ -1,4 +1,4 @@
-"""Activity: an account's call totals, its calls' milestones, the last outcomes.
+"""What an account's calls did: their milestones told, totals and last outcomes kept.
 
 The totals and the last outcomes are kept in ``.storage``. What a call
 reached (``call.Milestones`` decides it, once) is told here: to the

@@ -3,11 +3,13 @@
 Shaped like h11's state machine: a plain class fed what happened (a status,
 an unchanged poll, a failed poll, our own hang-up), answering what follows
 (the state the entities show, the outcome, "hang up now", "stop following").
-No Home Assistant and no aiohttp import: the coordinator does the I/O around
-it, and the tests drive it with codes and times alone.
+No Home Assistant and no aiohttp import: the schedule and the placer do the
+I/O around it, and the tests drive it with codes and times alone. What a
+call reached (``Milestones``) and the account's totals (``CallTotals``) are
+decided here too.
 
-Times are seconds on one clock (the coordinator uses the Unix time, so a call
-resumed after a restart keeps its dial and answer times).
+Times (``now``) are Unix time, so a call resumed after a restart keeps its
+dial and answer times.
 """
 
 from __future__ import annotations

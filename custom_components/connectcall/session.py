@@ -1,4 +1,4 @@
-"""The session keeper: the account's login session and the rules of call safety.
+"""The session keeper: every request about calls, under the rules of call safety.
 
 A dial rings at most one call, and no call the server placed is lost:
 
