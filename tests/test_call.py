@@ -733,6 +733,10 @@ def test_a_call_found_over_at_start_up_is_told_once(
         ({}, 10, "busy"),
         ({}, 4, None),  # ends answered calls and unanswered ones alike
         ({}, None, None),  # its session was gone: nothing is known
+        # Our hang-up, accepted before the stop, ended it: its reason.
+        ({"hung_up": "no_answer"}, 4, "no_answer"),
+        ({"hung_up": "canceled"}, 28, "canceled"),
+        ({"answered": T0, "hung_up": "canceled"}, 9, "answered"),
     ],
 )
 def test_the_outcome_of_a_call_found_over(

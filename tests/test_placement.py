@@ -23,12 +23,14 @@ from .helpers import (
     active,
     advance,
     answer_late,
+    answer_next,
     assert_quiet,
     call_status,
     calls_placed,
     commands,
     dial,
     dial_scenario,
+    dial_waiting,
     drain,
     fails,
     hang_up,
@@ -354,3 +356,19 @@ async def test_waiting_list_cancelled_mid_connect_places_no_more(
     assert calls_placed(ha_sim) == [DEST, B]
     assert call_status(hass, init_integration) == "hung_up"  # list ring 30 s
     assert hung_up_at_server(ha_sim)
+
+
+@pytest.mark.usefixtures("init_integration")
+async def test_a_waiting_dial_answered_at_its_check_returns_without_a_hang_up(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, ha_sim: RunningSimulator
+) -> None:
+    """connect's answer is lost; the getStatus that checks the session shows
+    the call answered, and every later poll fails. The waiting dial answers
+    "answered" at once: it never waits out its bound to hang up a talk."""
+    await one_call_over(hass)
+    ha_sim.sim.add_fault("drop_after", command="connect")
+    # 9 (talking) to the check; then an odd code (100), a failed poll, to all.
+    answer_next(ha_sim, "getStatus", 9, *[100] * 1000)
+    response = await dial_waiting(hass, freezer, destination=B)
+    assert response["outcome"] == "answered"
+    assert commands(ha_sim).count("hangUp") == 1  # the first call's

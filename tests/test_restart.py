@@ -821,3 +821,37 @@ async def test_a_final_code_is_judged_once_at_the_start(
     assert ran(runs, "ended")[1]["outcome"] == "failed"
     assert totals(hass, init_integration)[0] == 2
     assert ha_sim.server.active_call() is None
+
+
+async def test_a_call_hung_up_before_a_stop_ends_once_at_the_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """The user hangs up a talking call; the server accepts the hangUp but
+    its end does not show yet (the poll after it fails), and Home Assistant
+    stops. At the start the lagging server still says "talking": our
+    accepted hang-up ended the call, so its end is told once (answered),
+    never left untold with the call shown as followed."""
+    runs = await milestone_automations(hass)
+    ha_sim.server.behaviour.hangup_effective = False
+    await dial_scenario(hass, ha_sim, "answered_long")
+    await run(hass, freezer, 12)  # talking
+    ha_sim.sim.add_fault("http_500", command="getStatus")
+    await hang_up(hass)
+    await stop_home_assistant(hass, init_integration)
+    assert [len(ran(runs, name)) for name in ("started", "answered", "ended")] == [
+        1,
+        1,
+        0,
+    ]
+    await advance(hass, freezer, 5)
+    await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    await run(hass, freezer, 10)
+    ended = ran(runs, "ended")
+    assert len(ended) == 1
+    assert ended[0]["outcome"] == "answered"
+    assert totals(hass, init_integration)[0] == 1
+    assert commands(ha_sim).count("hangUp") == 1

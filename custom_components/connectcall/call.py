@@ -416,6 +416,8 @@ def outcome_found(record: dict[str, Any], code: int | None) -> str | None:
     """
     if record.get("answered") is not None:
         return OUTCOME_ANSWERED
+    if (hung_up := record.get("hung_up")) is not None:
+        return str(hung_up)  # our hang-up, which the server accepted, ended it
     if code is None or code in HANG_UP_ENDS:
         return None
     return UNANSWERED_OUTCOMES.get(code, OUTCOME_FAILED)

@@ -68,6 +68,15 @@ class FollowedCall:
             self.bound_timer = None
 
 
+def _wake_a_waiting_dial(call: FollowedCall) -> None:
+    """A dial waiting for the call's outcome wakes once it is answered or over.
+
+    Before the news is told: a listener that fails must not keep it asleep.
+    """
+    if call.tracker.answered is not None or call.tracker.over:
+        call.outcome_known.set()
+
+
 class CallPublisher(Protocol):
     """Where a call's news goes (the coordinator)."""
 
@@ -112,16 +121,13 @@ class Line:
 
     def tell(self, call: FollowedCall) -> None:
         """Tell what ``call`` reached, though no new state could be read."""
+        _wake_a_waiting_dial(call)
         self._publisher.tell(call)
 
     def publish(self, call: FollowedCall) -> None:
-        """Show ``call``'s state and tell what it reached.
-
-        A dial waiting for the call's outcome wakes once it is answered or over.
-        """
+        """Show ``call``'s state and tell what it reached."""
+        _wake_a_waiting_dial(call)
         self._publisher.publish(call)
-        if call.tracker.answered is not None or call.tracker.over:
-            call.outcome_known.set()
 
     def stop(self) -> None:
         """From now on nothing is sent for the followed call."""
@@ -144,8 +150,8 @@ class Line:
     async def end_current_locked(self) -> None:
         """Hang up and end the followed call before a new call or a logout.
 
-        The lock is held. A call the server ended is only ended here; the
-        end is published.
+        The lock is held. A call the server ended is left as it is; the end
+        of one hung up here is published.
 
         A call given up on (the API kept failing) must not block every later
         dial: if its hang-up fails too and the GUID is dead (error pages while

@@ -204,8 +204,13 @@ class CallPlacer:
         except TimeoutError:
             async with line.lock:
                 # Under the lock: a newer dial or an unload may have come;
-                # a hang-up the server accepted is not sent again.
-                if line.is_current(call) and not call.tracker.hung_up_by_us:
+                # a hang-up the server accepted is not sent again, and an
+                # answered call is never cut.
+                if (
+                    line.is_current(call)
+                    and not call.tracker.hung_up_by_us
+                    and call.tracker.answered is None
+                ):
                     await line.hang_up_locked(call, OUTCOME_NO_ANSWER)
             await self._schedule.poll_now(call)
         if line.stopped:

@@ -81,9 +81,17 @@ def _readable(record: Any) -> dict[str, Any] | None:
     return None
 
 
-def _final_trusted(call: dict[str, Any] | None, at: float) -> bool:
-    """A final code at ``at`` is the stored call's own (see CallTracker)."""
-    return call is None or restore_tracker(call).final_trusted(at)
+def _ends(call: dict[str, Any] | None, status: CallStatus, at: float) -> bool:
+    """Whether ``status`` at ``at`` ends the stored call, as its tracker takes it.
+
+    One rule for the start's check and the call followed after it: a final
+    code may be the call before's; our accepted hang-up ends the call.
+    """
+    if call is None:
+        return status.is_final
+    tracker = restore_tracker(call)
+    tracker.on_status(status.code, status.message, at)
+    return tracker.over
 
 
 class Placement(Enum):
@@ -295,7 +303,8 @@ class LeftSession:
             return None
         session = Session(guid)
         status: CallStatus | None = None
-        at = time.time()  # when the status was asked for
+        # When the status was asked for, in Unix time: the trackers' clock.
+        at = time.time()
         try:
             status = await self._client.get_status(session)
         except ConnectCallCommandError as err:
@@ -311,9 +320,7 @@ class LeftSession:
         else:
             # 105 (unchanged) tells nothing: the call may go on. Nor does a
             # final code the server may still show of the call before.
-            active = (
-                status is None or not status.is_final or not _final_trusted(record, at)
-            )
+            active = status is None or not _ends(record, status, at)
         if active:
             LOGGER.info("Following the call left in progress by the last run")
             self._record.opened(guid, record)
