@@ -25,8 +25,10 @@ from .helpers import (
     EventLog,
     RunningSimulator,
     active,
+    answer_next,
     call_status,
     dial,
+    dial_scenario,
     ended,
     entity_id_of,
     fails,
@@ -181,3 +183,28 @@ async def test_restart_in_the_stale_window_right_after_a_dial_keeps_the_call(
     await run(hass, freezer, 45)
     assert [e["destination"] for e in ended(events)] == [DEST, B], ended(events)
     assert totals(hass, init_integration) == (2, TALKED)
+
+
+async def test_the_call_before_s_talk_is_no_answer_after_our_hang_up(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    ha_sim: RunningSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A server that accepts the hangUp of a talking call but lets it talk
+    on: the call is over here (our hang-up), its last code from the server
+    9. The next dial's connect answer is lost, and the getStatus that checks
+    the session still shows that talk: the call before's last code, not the
+    new call's answer."""
+    ha_sim.server.behaviour.hangup_effective = False
+    await dial_scenario(hass, ha_sim, "answered_long")
+    await run(hass, freezer, 12)  # talking (9)
+    await hang_up(hass)  # accepted; the poll after it still shows 9
+    assert call_status(hass, init_integration) == "hung_up"
+    ha_sim.server.scenarios = {B: "no_answer"}
+    ha_sim.sim.add_fault("drop_after", command="connect")
+    answer_next(ha_sim, "getStatus", 9)
+    await dial(hass, destination=B)
+    assert call_status(hass, init_integration) != "connected"
+    state = init_integration.runtime_data.data
+    assert (state.destination, state.answered_at) == (B, None)

@@ -831,11 +831,15 @@ async def test_a_call_hung_up_before_a_stop_ends_once_at_the_start(
 ) -> None:
     """The user hangs up a talking call; the server accepts the hangUp but
     its end does not show yet (the poll after it fails), and Home Assistant
-    stops. At the start the lagging server still says "talking": our
-    accepted hang-up ended the call, so its end is told once (answered),
-    never left untold with the call shown as followed."""
+    stops. At the start the server still says "talking": our accepted
+    hang-up ended the call, so its end is told once (answered), never left
+    untold; and since the server shows it up, it is hung up before the
+    logout, never left talking unfollowed."""
     runs = await milestone_automations(hass)
+    # A server that ignored the hangUp it accepted, and whose logout leaves
+    # a call up: only a hangUp at the start can end it.
     ha_sim.server.behaviour.hangup_effective = False
+    ha_sim.server.behaviour.end_hangs_up = False
     await dial_scenario(hass, ha_sim, "answered_long")
     await run(hass, freezer, 12)  # talking
     ha_sim.sim.add_fault("http_500", command="getStatus")
@@ -847,6 +851,7 @@ async def test_a_call_hung_up_before_a_stop_ends_once_at_the_start(
         0,
     ]
     await advance(hass, freezer, 5)
+    ha_sim.server.behaviour.hangup_effective = True  # a hangUp now ends it
     await hass.config_entries.async_setup(init_integration.entry_id)
     await hass.async_block_till_done()
     await run(hass, freezer, 10)
@@ -854,4 +859,6 @@ async def test_a_call_hung_up_before_a_stop_ends_once_at_the_start(
     assert len(ended) == 1
     assert ended[0]["outcome"] == "answered"
     assert totals(hass, init_integration)[0] == 1
-    assert commands(ha_sim).count("hangUp") == 1
+    # The user's, then the start's before its logout: nothing is left up.
+    assert commands(ha_sim).count("hangUp") == 2
+    assert ha_sim.server.active_call() is None

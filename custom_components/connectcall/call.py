@@ -134,8 +134,9 @@ class CallTracker:
         self.code: int | None = None
         self.message: str | None = None
         self.outcome: str | None = None
-        # The server said it is over (not merely our conclusion): no hang-up
-        # is needed before the next call.
+        # What the server last said: its code (ours may be a local end) and
+        # whether it said the call is over (then no hang-up before the next).
+        self.server_code: int | None = None
         self.server_final = False
         # A new session has no previous call whose code could linger.
         self._progressed = not reused_session or answered is not None
@@ -160,7 +161,7 @@ class CallTracker:
                 return False
             if not final and code == self._lingering:
                 return False
-        self.server_final = final
+        self.server_code, self.server_final = code, final
         if not final:
             self._progressed = True
             if self._hang_up_outcome is not None:
@@ -239,10 +240,7 @@ class CallTracker:
         return OUTCOME_NO_ANSWER if self.answered is None else OUTCOME_ANSWERED
 
     def follow_limit(self) -> float:
-        """When following ends: 4 h after the dial, or sooner.
-
-        Sooner: max_duration + 60 s after the answer.
-        """
+        """When following ends: 4 h on, or max_duration + 60 s after the answer."""
         limit = self.dialled + FOLLOW_LIMIT
         if self.answered is not None and self.max_duration is not None:
             limit = min(limit, self.answered + self.max_duration + FOLLOW_SLACK)

@@ -140,7 +140,7 @@ class CallPlacer:
             old = line.current
             # What the server last said of the call before (the hang-up
             # below changes our view of it, not the server's).
-            previous = None if old is None else old.tracker.code
+            previous = None if old is None else old.tracker.server_code
             await line.end_current_locked()
             # Until the server answers, the call is as unsure as one whose
             # connect got no answer: kept for a crash while the request is out.

@@ -332,7 +332,9 @@ class LeftSession:
         # neither counted nor told.
         self.ended_while_away = Resumed(status, record, at)
         LOGGER.info("Ending the login session left open by the last run")
-        await self._client.close(session, hang_up=status is None)
+        # A hangUp first unless the server says the call is over: one our
+        # accepted hang-up ended may still be up (a server that ignored it).
+        await self._client.close(session, hang_up=status is None or not status.is_final)
         await self._record.clear()
         return None
 
