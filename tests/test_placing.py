@@ -1,6 +1,6 @@
 """Placing one call (placing.py): what the placer says while it places.
 
-How a dial behaves on a bad day is in test_placement.py; here: the line is
+How a dial behaves on a bad day is in test_placing_a_call.py; here: the line is
 held from the moment a placement starts, by whom, and a waiting dial learns
 that the line closed.
 """
