@@ -104,8 +104,8 @@ class ConnectCallCoordinator(DataUpdateCoordinator[CallState]):
 
     def _resume(self, resumed: Resumed) -> None:
         """Follow the call the last run left; what it told is not told again."""
-        # The instant the keeper judged the status at: one reading of a
-        # final code (the lag guard) for both.
+        # At the instant the keeper judged the status (it found the call
+        # not over by this tracker's own rule): the tracker reads it alike.
         record, at = resumed.call, resumed.at
         if record is not None:
             if "contact" not in record:

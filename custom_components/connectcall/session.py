@@ -67,7 +67,7 @@ class Resumed:
     # of a version that stored the GUID alone.
     call: dict[str, Any] | None
     # Unix time the status was judged at: the tracker takes it at the same
-    # instant, so both read a final code alike (the lag guard).
+    # instant, so both read it alike.
     at: float
 
 
