@@ -760,8 +760,16 @@ async def test_a_call_announced_before_a_crash_is_not_announced_again(
         {"placing": "garbage"},
         {"live": True, "call": None, "placing": {}},
         {"live": True, "call": {"destination": "0612345678"}},
+        {"live": True, "call": {"call_id": 1, "dialled": None}},
+        {"live": True, "call": {"call_id": 1, "dialled": 1.0, "answered": "9"}},
     ],
-    ids=["not_a_record", "empty_with_a_session", "call_without_its_keys"],
+    ids=[
+        "not_a_record",
+        "empty_with_a_session",
+        "call_without_its_keys",
+        "call_without_a_time",
+        "call_with_a_word_for_a_time",
+    ],
 )
 async def test_an_unreadable_stored_call_never_stops_the_setup(
     hass: HomeAssistant,

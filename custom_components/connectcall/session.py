@@ -71,10 +71,22 @@ class Resumed:
     at: float
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _readable(record: Any) -> dict[str, Any] | None:
-    """A stored call record, or None when absent or unreadable."""
+    """A stored call record, or None when absent or unreadable.
+
+    Its ID and times are numbers (the tracker counts with them).
+    """
     if record is None or (
-        isinstance(record, dict) and "call_id" in record and "dialled" in record
+        isinstance(record, dict)
+        and all(_number(record.get(key)) for key in ("call_id", "dialled"))
+        and all(
+            record.get(key) is None or _number(record[key])
+            for key in ("answered", "ring_timeout", "max_duration")
+        )
     ):
         return record
     LOGGER.warning("A stored call record is unreadable; it is left out")
